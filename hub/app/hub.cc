@@ -1,0 +1,74 @@
+#include "app/hub.h"
+
+#include <filesystem>
+
+#include "core/strings.h"
+
+namespace fedhub {
+
+Hub::~Hub() {
+  // Domain objects hold pointers into the store; drop them first.
+  consents_.reset();
+  linker_.reset();
+  registry_.reset();
+  audit_.reset();
+  metrics_.reset();
+  store_.reset();
+}
+
+absl::StatusOr<std::unique_ptr<Hub>> Hub::Open(const config::HubConfig& config,
+                                               const HubOpenOptions& options) {
+  std::unique_ptr<Hub> hub(new Hub());
+  hub->config_ = config;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        Cat("cannot create data_dir ", config.data_dir, ": ", ec.message()));
+  }
+  storage::StoreOptions so;
+  so.path = config.data_dir;
+  so.env = options.env;
+  so.sync_writes = options.sync_writes;
+  so.avoid_flush_during_shutdown = options.avoid_flush_during_shutdown;
+  auto store = storage::Store::Open(so);
+  if (!store.ok()) return store.status();
+  hub->store_ = std::move(*store);
+
+  std::filesystem::path key_path(config.signing_key);
+  if (key_path.has_parent_path()) std::filesystem::create_directories(key_path.parent_path(), ec);
+  auto key = crypto::SigningKey::LoadOrCreate(config.signing_key);
+  if (!key.ok()) return key.status();
+  hub->key_ = std::move(*key);
+
+  auto pseudonyms = Pseudonymizer::Open(hub->store_.get());
+  if (!pseudonyms.ok()) return pseudonyms.status();
+  hub->pseudonyms_ = std::move(*pseudonyms);
+
+  hub->metrics_ = std::make_unique<server::Metrics>(hub->store_.get());
+  hub->audit_ = std::make_unique<audit::AuditLog>(hub->store_.get());
+  server::Metrics* metrics = hub->metrics_.get();
+  hub->audit_->set_on_durable([metrics](const fedhub::v1::AuditRecord& r) {
+    metrics->AuditEntry(r.outcome() == fedhub::v1::AUDIT_OUTCOME_ALLOWED);
+  });
+
+  auto registry = registry::Registry::Open(hub->store_.get(), hub->audit_.get(), config.bootstrap_admins);
+  if (!registry.ok()) return registry.status();
+  hub->registry_ = std::move(*registry);
+
+  linking::LinkOptions lo;
+  lo.ticket_ttl = std::chrono::seconds(config.ticket_ttl_seconds);
+  hub->linker_ = std::make_unique<linking::Linker>(hub->store_.get(), hub->audit_.get(),
+                                                   hub->pseudonyms_.get(), lo);
+
+  consent::ConsentOptions co;
+  co.max_lifetime = std::chrono::hours(24 * config.max_consent_days);
+  auto consents = consent::ConsentManager::Open(hub->store_.get(), hub->audit_.get(),
+                                                hub->registry_.get(), hub->linker_.get(),
+                                                hub->pseudonyms_.get(), hub->key_.get(), co);
+  if (!consents.ok()) return consents.status();
+  hub->consents_ = std::move(*consents);
+  return hub;
+}
+
+}  // namespace fedhub

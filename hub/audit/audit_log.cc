@@ -1,0 +1,58 @@
+#include "audit/audit_log.h"
+
+#include "core/chain_codec.h"
+
+namespace fedhub::audit {
+
+fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action) {
+  fedhub::v1::AuditRecord r;
+  r.set_actor_id(caller.id);
+  r.set_actor_role(caller.role);
+  r.set_action(std::string(action));
+  return r;
+}
+
+absl::StatusOr<ChainPosition> AuditLog::Append(storage::Txn& txn,
+                                               fedhub::v1::AuditRecord record) {
+  int64_t now = txn.now_micros();
+  record.mutable_time()->set_seconds(now / 1000000);
+  record.mutable_time()->set_nanos(static_cast<int32_t>(now % 1000000) * 1000);
+  auto pos = chain_.Append(txn, chain::EncodeAudit(record));
+  if (pos.ok() && on_durable_) {
+    txn.AfterCommit([this, r = std::move(record)] { on_durable_(r); });
+  }
+  return pos;
+}
+
+absl::Status AuditLog::RecordRefusal(const Caller& caller, std::string_view action,
+                                     const absl::Status& refusal,
+                                     std::string_view counterparty) {
+  fedhub::v1::AuditRecord r = BaseRecord(caller, action);
+  r.set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
+  r.set_status_code(static_cast<int32_t>(refusal.code()));
+  r.set_detail(std::string(refusal.message()));
+  r.set_counterparty_id(std::string(counterparty));
+  return store_->Commit([&](storage::Txn& txn) { return Append(txn, r).status(); });
+}
+
+absl::Status AuditLog::CommitAudited(
+    const Caller& caller, std::string_view action,
+    const std::function<absl::Status(storage::Txn&, fedhub::v1::AuditRecord&)>& change) {
+  fedhub::v1::AuditRecord record = BaseRecord(caller, action);
+  return store_->Commit(
+      [&](storage::Txn& txn) -> absl::Status {
+        absl::Status s = change(txn, record);
+        if (!s.ok()) return s;
+        record.set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
+        return Append(txn, record).status();
+      },
+      [&](storage::Txn& txn, const absl::Status& refusal) {
+        record.set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
+        record.set_status_code(static_cast<int32_t>(refusal.code()));
+        record.set_detail(std::string(refusal.message()));
+        // If even the audit append fails the whole group fails and the caller sees it.
+        (void)Append(txn, record);
+      });
+}
+
+}  // namespace fedhub::audit

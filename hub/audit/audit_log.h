@@ -1,0 +1,57 @@
+// The audit log: every operation on personal data or consent, allowed or refused, as a
+// hash-chained entry (see hash_chain.h). Entries name people only by their audit
+// pseudonym and never carry field values.
+//
+// Thread-safety: thread-safe.
+#ifndef FEDHUB_HUB_AUDIT_AUDIT_LOG_H_
+#define FEDHUB_HUB_AUDIT_AUDIT_LOG_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "audit/hash_chain.h"
+#include "fedhub/v1/audit.pb.h"
+#include "identity/caller.h"
+#include "storage/store.h"
+
+namespace fedhub::audit {
+
+class AuditLog {
+ public:
+  explicit AuditLog(storage::Store* store) : store_(store), chain_(store, fedhub::v1::CHAIN_AUDIT) {}
+
+  // Appends `record` inside `txn`, stamping it with the transaction's time.
+  absl::StatusOr<ChainPosition> Append(storage::Txn& txn, fedhub::v1::AuditRecord record);
+
+  // Records a refused call that never reached a domain operation (authentication,
+  // permission, malformed request), durably, in its own transaction.
+  absl::Status RecordRefusal(const Caller& caller, std::string_view action,
+                             const absl::Status& refusal, std::string_view counterparty = {});
+
+  // Runs `change` and the audit entry describing it in one transaction. `change` fills
+  // in what it touched (subject, consent, counterparty, detail) on `record`; on success
+  // the entry is appended as ALLOWED, on failure the change's writes are dropped and the
+  // entry is appended as DENIED with the status code and message, in the same group.
+  absl::Status CommitAudited(const Caller& caller, std::string_view action,
+                             const std::function<absl::Status(storage::Txn&,
+                                                              fedhub::v1::AuditRecord&)>& change);
+
+  HashChain& chain() { return chain_; }
+  // Called after each appended entry is durable (metrics).
+  void set_on_durable(std::function<void(const fedhub::v1::AuditRecord&)> fn) {
+    on_durable_ = std::move(fn);
+  }
+
+ private:
+  storage::Store* store_;
+  HashChain chain_;
+  std::function<void(const fedhub::v1::AuditRecord&)> on_durable_;
+};
+
+fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action);
+
+}  // namespace fedhub::audit
+
+#endif  // FEDHUB_HUB_AUDIT_AUDIT_LOG_H_

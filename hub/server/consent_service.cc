@@ -1,0 +1,202 @@
+#include <google/protobuf/util/time_util.h>
+
+#include <deque>
+#include <mutex>
+
+#include "core/chain_codec.h"
+#include "fedhub/v1/consent.grpc.pb.h"
+#include "server/call.h"
+#include "server/services.h"
+
+namespace fedhub::server {
+namespace {
+
+using fedhub::v1::ROLE_PLATFORM;
+using Base = fedhub::v1::ConsentService::WithCallbackMethod_WatchConsents<
+    fedhub::v1::ConsentService::Service>;
+
+// Streams ledger changes that involve the calling platform. The ledger is the durable
+// log: the reactor reads it from its cursor, so a slow reader costs the hub nothing but
+// its cursor, and a reconnect with the last sequence misses nothing.
+class WatchReactor final : public grpc::ServerWriteReactor<fedhub::v1::WatchConsentsResponse> {
+ public:
+  WatchReactor(Hub& hub, Caller caller, uint64_t after)
+      : hub_(hub), caller_(std::move(caller)), cursor_(after) {
+    hub_.metrics().StreamOpened();
+    listener_ = hub_.consents().AddListener([this](uint64_t) { Pump(); });
+    Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream write failed"));
+      return;
+    }
+    queue_.pop_front();
+    PumpLocked();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    hub_.consents().RemoveListener(listener_);
+    hub_.metrics().StreamClosed();
+    delete this;
+  }
+
+ private:
+  void Pump() {
+    std::lock_guard lock(mu_);
+    PumpLocked();
+  }
+
+  void PumpLocked() {
+    if (finished_ || writing_) return;
+    while (queue_.empty()) {
+      auto entries = hub_.consents().ledger().Read(cursor_ + 1, 64);
+      if (!entries.ok()) {
+        FinishLocked(ToGrpc(entries.status()));
+        return;
+      }
+      if (entries->empty()) return;  // idle until the next ledger change
+      int64_t now = storage::NowMicros();
+      for (const auto& e : *entries) {
+        cursor_ = e.sequence();
+        if (!e.has_ledger()) continue;
+        const auto& l = e.ledger();
+        if (l.source_platform_id() != caller_.id && l.target_platform_id() != caller_.id &&
+            !l.target_platform_id().empty()) {
+          continue;
+        }
+        auto rec = hub_.consents().Read(l.consent_id());
+        if (!rec.ok() || !*rec) continue;
+        auto view = hub_.consents().ViewFor(caller_.id, **rec, now);
+        if (!view.ok() || !*view) continue;
+        fedhub::v1::WatchConsentsResponse r;
+        r.set_sequence(e.sequence());
+        r.set_kind(l.action() == fedhub::v1::LEDGER_ACTION_GRANT ? fedhub::v1::CONSENT_CHANGE_KIND_GRANTED
+                                                                 : fedhub::v1::CONSENT_CHANGE_KIND_REVOKED);
+        *r.mutable_consent() = std::move(**view);
+        queue_.push_back(std::move(r));
+      }
+    }
+    writing_ = true;
+    StartWrite(&queue_.front());
+  }
+
+  void FinishLocked(const grpc::Status& s) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(s);
+  }
+
+  Hub& hub_;
+  const Caller caller_;
+  int listener_ = -1;
+  std::mutex mu_;
+  uint64_t cursor_;                                       // guarded by mu_
+  std::deque<fedhub::v1::WatchConsentsResponse> queue_;  // guarded by mu_; front is in flight
+  bool writing_ = false;                                  // guarded by mu_
+  bool finished_ = false;                                 // guarded by mu_
+};
+
+class ConsentServiceImpl final : public Base {
+ public:
+  explicit ConsentServiceImpl(Hub& hub) : hub_(hub) {}
+
+  grpc::Status GrantConsent(grpc::ServerContext* ctx, const fedhub::v1::GrantConsentRequest* req,
+                            fedhub::v1::GrantConsentResponse* resp) override {
+    Call call(hub_, *ctx, "GrantConsent");
+    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.grant");
+    if (!caller.ok()) return call.Finish(caller.status());
+    auto r = hub_.consents().Grant(*caller, *req);
+    if (!r.ok()) return call.Finish(r.status());
+    *resp->mutable_consent() = std::move(r->consent);
+    *resp->mutable_receipt() = std::move(r->receipt);
+    return call.Finish(absl::OkStatus());
+  }
+
+  grpc::Status RevokeConsent(grpc::ServerContext* ctx, const fedhub::v1::RevokeConsentRequest* req,
+                             fedhub::v1::RevokeConsentResponse* resp) override {
+    Call call(hub_, *ctx, "RevokeConsent");
+    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.revoke");
+    if (!caller.ok()) return call.Finish(caller.status());
+    auto r = hub_.consents().Revoke(*caller, *req);
+    if (!r.ok()) return call.Finish(r.status());
+    *resp->mutable_consent() = std::move(r->consent);
+    *resp->mutable_receipt() = std::move(r->receipt);
+    return call.Finish(absl::OkStatus());
+  }
+
+  grpc::Status CheckConsent(grpc::ServerContext* ctx, const fedhub::v1::CheckConsentRequest* req,
+                            fedhub::v1::CheckConsentResponse* resp) override {
+    Call call(hub_, *ctx, "CheckConsent");
+    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.check");
+    if (!caller.ok()) return call.Finish(caller.status());
+    auto d = hub_.consents().Check(*caller, *req);
+    if (!d.ok()) return call.Finish(d.status());
+    hub_.metrics().ConsentCheck(d->allowed);
+    resp->set_allowed(d->allowed);
+    resp->set_consent_id(d->consent_id);
+    resp->set_reason(d->reason);
+    if (d->allowed) {
+      *resp->mutable_expires_at() =
+          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(d->expires_at_micros);
+    }
+    return call.Finish(absl::OkStatus());
+  }
+
+  grpc::Status ListConsents(grpc::ServerContext* ctx, const fedhub::v1::ListConsentsRequest* req,
+                            fedhub::v1::ListConsentsResponse* resp) override {
+    Call call(hub_, *ctx, "ListConsents");
+    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.list");
+    if (!caller.ok()) return call.Finish(caller.status());
+    auto page = hub_.consents().List(*caller, *req);
+    if (!page.ok()) return call.Finish(page.status());
+    for (auto& c : page->consents) *resp->add_consents() = std::move(c);
+    resp->set_next_page_token(page->next_page_token);
+    return call.Finish(absl::OkStatus());
+  }
+
+  grpc::ServerWriteReactor<fedhub::v1::WatchConsentsResponse>* WatchConsents(
+      grpc::CallbackServerContext* ctx, const fedhub::v1::WatchConsentsRequest* req) override {
+    Call call(hub_, *ctx, "WatchConsents");
+    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.watch");
+    if (!caller.ok()) {
+      auto* r = new RefusedWatch();
+      r->Finish(call.Finish(caller.status()));
+      return r;
+    }
+    uint64_t after = req->after_sequence();
+    if (req->from_now()) {
+      auto head = hub_.consents().ledger().Head();
+      if (!head.ok()) {
+        auto* r = new RefusedWatch();
+        r->Finish(call.Finish(head.status()));
+        return r;
+      }
+      after = head->sequence;
+    }
+    call.Finish(absl::OkStatus());
+    return new WatchReactor(hub_, *caller, after);
+  }
+
+ private:
+  class RefusedWatch final : public grpc::ServerWriteReactor<fedhub::v1::WatchConsentsResponse> {
+    void OnDone() override { delete this; }
+  };
+  Hub& hub_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> NewConsentService(Hub& hub) {
+  return std::make_unique<ConsentServiceImpl>(hub);
+}
+
+}  // namespace fedhub::server

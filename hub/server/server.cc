@@ -1,0 +1,130 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "core/strings.h"
+#include "server/services.h"
+
+namespace fedhub::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        Cat("cannot read ", what, " ", path, "; generate development certificates with "
+                                            "`fedhubctl dev-certs` or set tls_* in the config"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+struct Server::Rep {
+  Hub* hub;
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<grpc::Server> health_server;
+  int port = 0;
+  int health_port = 0;
+};
+
+Server::Server(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(Hub& hub) {
+  const config::HubConfig& config = hub.config();
+  auto cert = ReadFile(config.tls_cert, "TLS certificate");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(config.tls_key, "TLS key");
+  if (!key.ok()) return key.status();
+  auto ca = ReadFile(config.tls_ca, "client CA bundle");
+  if (!ca.ok()) return ca.status();
+
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = *ca;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+
+  auto rep = std::make_unique<Rep>();
+  rep->hub = &hub;
+  rep->services.push_back(NewHubService(hub));
+  rep->services.push_back(NewRegistryService(hub));
+  rep->services.push_back(NewLinkingService(hub));
+  rep->services.push_back(NewConsentService(hub));
+  rep->services.push_back(NewAuditService(hub));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::SslServerCredentials(ssl), &rep->port);
+  for (auto& s : rep->services) builder.RegisterService(s.get());
+  grpc::ResourceQuota quota("fedhubd");
+  quota.SetMaxThreads(config.max_threads);
+  builder.SetResourceQuota(quota);
+  // Clients may ping every 20 s at most; the SDK pings every 60 s.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 20000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  rep->server = builder.BuildAndStart();
+  if (!rep->server || rep->port == 0) {
+    return absl::UnavailableError(Cat("cannot listen on ", config.listen, " (in use, or a bad address)"));
+  }
+  if (!config.health_listen.empty()) {
+    grpc::ServerBuilder hb;
+    hb.AddListeningPort(config.health_listen, grpc::InsecureServerCredentials(), &rep->health_port);
+    rep->health_server = hb.BuildAndStart();  // only the default health service
+    if (!rep->health_server || rep->health_port == 0) {
+      return absl::UnavailableError(Cat("cannot listen on health address ", config.health_listen));
+    }
+  }
+  if (!config.metrics_listen.empty()) {
+    try {
+      hub.metrics().Serve(config.metrics_listen);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(Cat("cannot serve metrics on ", config.metrics_listen, ": ", e.what()));
+    }
+  }
+  std::unique_ptr<Server> server(new Server(std::move(rep)));
+  if (!config.port_file.empty()) {
+    std::string tmp = config.port_file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << server->port() << "\n" << server->metrics_port() << "\n" << server->health_port() << "\n";
+    }
+    std::rename(tmp.c_str(), config.port_file.c_str());
+  }
+  return server;
+}
+
+int Server::port() const { return rep_->port; }
+int Server::health_port() const { return rep_->health_port; }
+int Server::metrics_port() const { return rep_->hub->metrics().port(); }
+
+void Server::Shutdown(std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::system_clock::now() + grace;
+  if (rep_->health_server) {
+    rep_->health_server->Shutdown(deadline);
+    rep_->health_server.reset();
+  }
+  if (rep_->server) {
+    if (auto* health = rep_->server->GetHealthCheckService()) health->Shutdown();
+    rep_->server->Shutdown(deadline);
+    rep_->server->Wait();
+    rep_->server.reset();
+  }
+}
+
+void Server::Wait() {
+  if (rep_->server) rep_->server->Wait();
+}
+
+}  // namespace fedhub::server

@@ -1,0 +1,269 @@
+#include "storage/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/statistics.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/strings.h"
+
+namespace fedhub::storage {
+namespace {
+
+constexpr std::string_view kCfNames[] = {
+    "default", "registry", "links", "subjects", "tickets",
+    "consents", "subject_consents", "ledger", "audit",
+};
+static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::UnavailableError(Cat("storage ", what, " failed: ", s.ToString(),
+                                    "; check the data directory's disk and permissions"));
+}
+
+// Pending value for a key: nullopt means deleted.
+using Overlay = std::unordered_map<std::string, std::optional<std::string>>;
+
+std::string OverlayKey(Cf cf, std::string_view key) {
+  std::string k;
+  k.reserve(key.size() + 1);
+  k.push_back(static_cast<char>(cf));
+  k.append(key);
+  return k;
+}
+
+}  // namespace
+
+std::string_view CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Store::Rep {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  std::shared_ptr<rocksdb::Statistics> statistics;
+
+  // Group commit queue. The front request's thread is the leader.
+  struct Request {
+    const TxnFn* fn;
+    const RefusalFn* refused;
+    absl::Status result;
+    bool done = false;
+    std::condition_variable cv;
+  };
+  std::mutex mu;
+  std::deque<Request*> queue;  // guarded by mu
+
+  std::atomic<uint64_t> commits{0}, groups{0}, failed_groups{0};
+
+  ~Rep() {
+    for (auto* h : cfs) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+    }
+    if (db) db->Close();
+  }
+
+  rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[static_cast<int>(c)]; }
+};
+
+struct Txn::Impl {
+  Store::Rep* rep;
+  const Overlay* group;  // writes of earlier transactions in this group
+  Overlay own;
+  std::vector<std::pair<std::string, std::optional<std::string>>> ops;  // in order
+  std::vector<std::function<void()>> after;
+};
+
+absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, std::string_view key) {
+  std::string ok = OverlayKey(cf, key);
+  if (auto it = impl_->own.find(ok); it != impl_->own.end()) return it->second;
+  if (auto it = impl_->group->find(ok); it != impl_->group->end()) return it->second;
+  std::string value;
+  rocksdb::Status s =
+      impl_->rep->db->Get(rocksdb::ReadOptions(), impl_->rep->cf(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "read");
+  return std::optional<std::string>(std::move(value));
+}
+
+void Txn::Put(Cf cf, std::string_view key, std::string_view value) {
+  std::string ok = OverlayKey(cf, key);
+  impl_->own[ok] = std::string(value);
+  impl_->ops.emplace_back(std::move(ok), std::string(value));
+}
+
+void Txn::Delete(Cf cf, std::string_view key) {
+  std::string ok = OverlayKey(cf, key);
+  impl_->own[ok] = std::nullopt;
+  impl_->ops.emplace_back(std::move(ok), std::nullopt);
+}
+
+void Txn::AfterCommit(std::function<void()> fn) { impl_->after.push_back(std::move(fn)); }
+
+Store::Store(StoreOptions options, std::unique_ptr<Rep> rep)
+    : options_(std::move(options)), rep_(std::move(rep)) {}
+
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("storage path is empty; set data_dir in the config");
+  }
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.avoid_flush_during_shutdown = options.avoid_flush_during_shutdown;
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptTimeForMutex);
+  if (options.env != nullptr) db_options.env = options.env;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::string_view name : kCfNames) descriptors.emplace_back(std::string(name), cf_options);
+
+  auto rep = std::make_unique<Rep>();
+  rep->statistics = db_options.statistics;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::DBOptions dbo(db_options);
+  rocksdb::Status s = rocksdb::DB::Open(dbo, options.path, descriptors, &rep->cfs, &raw);
+  if (!s.ok()) {
+    return absl::FailedPreconditionError(
+        Cat("cannot open the data directory ", options.path, ": ", s.ToString(),
+            s.IsIOError() ? " (is another fedhubd using it?)" : ""));
+  }
+  rep->db.reset(raw);
+  return std::unique_ptr<Store>(new Store(options, std::move(rep)));
+}
+
+absl::Status Store::Commit(const TxnFn& fn, const RefusalFn& on_refused) {
+  Rep::Request self;
+  self.fn = &fn;
+  self.refused = on_refused ? &on_refused : nullptr;
+
+  std::unique_lock<std::mutex> lock(rep_->mu);
+  rep_->queue.push_back(&self);
+  while (!self.done && rep_->queue.front() != &self) self.cv.wait(lock);
+  if (self.done) return self.result;
+
+  // This thread leads a group: every request queued so far, up to the limit.
+  std::vector<Rep::Request*> group;
+  for (Rep::Request* r : rep_->queue) {
+    if (static_cast<int>(group.size()) >= options_.max_group_size) break;
+    group.push_back(r);
+  }
+  lock.unlock();
+
+  Overlay overlay;
+  rocksdb::WriteBatch batch;
+  std::vector<std::function<void()>> after;
+  int64_t now = NowMicros();
+  auto apply = [&](Txn::Impl& impl) {
+    for (auto& [key, value] : impl.ops) {
+      Cf cf = static_cast<Cf>(key[0]);
+      rocksdb::Slice k(key.data() + 1, key.size() - 1);
+      if (value) {
+        batch.Put(rep_->cf(cf), k, ToSlice(*value));
+      } else {
+        batch.Delete(rep_->cf(cf), k);
+      }
+      overlay[key] = std::move(value);
+    }
+    for (auto& f : impl.after) after.push_back(std::move(f));
+  };
+  for (Rep::Request* r : group) {
+    Txn::Impl impl{rep_.get(), &overlay, {}, {}, {}};
+    Txn txn(&impl, now);
+    r->result = (*r->fn)(txn);
+    if (r->result.ok()) {
+      apply(impl);
+    } else if (r->refused != nullptr) {
+      Txn::Impl refusal{rep_.get(), &overlay, {}, {}, {}};
+      Txn rtxn(&refusal, now);
+      (*r->refused)(rtxn, r->result);
+      apply(refusal);
+    }
+  }
+
+  absl::Status write_status;
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync_writes;
+    write_status = FromRocks(rep_->db->Write(wo, &batch), "write");
+    rep_->groups.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (write_status.ok()) {
+    for (auto& f : after) f();
+    rep_->commits.fetch_add(group.size(), std::memory_order_relaxed);
+  } else {
+    rep_->failed_groups.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  lock.lock();
+  for (Rep::Request* r : group) {
+    rep_->queue.pop_front();
+    if (!write_status.ok()) r->result = write_status;
+    r->done = true;
+    if (r != &self) r->cv.notify_one();
+  }
+  if (!rep_->queue.empty()) rep_->queue.front()->cv.notify_one();
+  return self.result;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), rep_->cf(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "read");
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Store::Scan(
+    Cf cf, std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, rep_->cf(cf)));
+  std::string_view from = start.empty() || start < prefix ? prefix : start;
+  for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+absl::Status Store::RawPutForTesting(Cf cf, std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(rep_->db->Put(wo, rep_->cf(cf), ToSlice(key), ToSlice(value)), "write");
+}
+
+StoreStats Store::stats() const {
+  StoreStats s;
+  s.commits = rep_->commits.load(std::memory_order_relaxed);
+  s.groups = rep_->groups.load(std::memory_order_relaxed);
+  s.failed_groups = rep_->failed_groups.load(std::memory_order_relaxed);
+  s.stall_micros = rep_->statistics->getTickerCount(rocksdb::STALL_MICROS);
+  return s;
+}
+
+}  // namespace fedhub::storage

@@ -1,0 +1,139 @@
+// The hub's storage: one RocksDB database with a column family per kind of record.
+//
+// Domain code never includes RocksDB headers; it reads and writes through Store and Txn.
+// Every change goes through Store::Commit, which runs the caller's function in a
+// transaction and returns only once the transaction's WriteBatch is durable (synced WAL).
+// Concurrent commits are grouped: one leader runs the waiting transaction functions one
+// after another, writes all of them as ONE WriteBatch with one sync, then wakes them
+// (group commit, as LevelDB's writer queue). Because the functions run one at a time,
+// they see each other's writes: hash-chain heads and counters need no other locking.
+//
+// Thread-safety: Store is thread-safe. A Txn belongs to one Commit call and must not
+// escape it.
+#ifndef FEDHUB_HUB_STORAGE_STORE_H_
+#define FEDHUB_HUB_STORAGE_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace rocksdb {
+class Env;
+}
+
+namespace fedhub::storage {
+
+// Column families. Key layouts are documented in keys.h.
+enum class Cf : int {
+  kMeta = 0,        // chain heads, hub secrets' metadata
+  kRegistry,        // principal id -> PrincipalRecord
+  kLinks,           // (platform, local id) <-> subject
+  kSubjects,        // subject -> SubjectRecord
+  kTickets,         // SHA-256(ticket) -> TicketRecord
+  kConsents,        // consent id -> ConsentRecord
+  kSubjectConsents, // subject || consent id -> "" (index)
+  kLedger,          // u64be sequence -> packed chain entry
+  kAudit,           // u64be sequence -> packed chain entry
+  kCount,
+};
+std::string_view CfName(Cf cf);
+
+struct StoreOptions {
+  // Directory of the RocksDB database; created if missing.
+  std::string path;
+  // Sync the WAL before acknowledging. Only tests that prove the power-loss test can
+  // fail turn this off; fedhubd has no setting for it.
+  bool sync_writes = true;
+  // Custom environment (tests: a file system that simulates power loss). Not owned.
+  rocksdb::Env* env = nullptr;
+  // Most transactions one group commit may carry.
+  int max_group_size = 256;
+  // RocksDB block cache size.
+  size_t block_cache_bytes = 64 << 20;
+  // Skip flushing memtables on close (tests that simulate a crash set it).
+  bool avoid_flush_during_shutdown = false;
+};
+
+class Store;
+
+// A transaction inside Store::Commit. Reads see, in order: this transaction's own
+// writes, then earlier transactions of the same group, then the committed database.
+class Txn {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
+  void Put(Cf cf, std::string_view key, std::string_view value);
+  void Delete(Cf cf, std::string_view key);
+  // Runs after the group is durable, in commit order, on the committing thread. Use it
+  // to update in-memory caches and notify watchers; keep it short and non-blocking.
+  void AfterCommit(std::function<void()> fn);
+  // Microseconds since the epoch, fixed for the whole transaction.
+  int64_t now_micros() const { return now_micros_; }
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit Txn(Impl* impl, int64_t now) : impl_(impl), now_micros_(now) {}
+  Impl* impl_;
+  int64_t now_micros_;
+};
+
+using TxnFn = std::function<absl::Status(Txn&)>;
+// Called instead when the TxnFn returned an error: that function's writes are discarded
+// and this one may write a record of the refusal (the audit entry) in the same group.
+using RefusalFn = std::function<void(Txn&, const absl::Status&)>;
+
+struct StoreStats {
+  uint64_t commits = 0;        // transactions committed
+  uint64_t groups = 0;         // WriteBatches written
+  uint64_t failed_groups = 0;  // WriteBatches RocksDB refused
+  uint64_t stall_micros = 0;   // time writes spent stalled by RocksDB
+};
+
+class Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Runs `fn` in a transaction and makes its writes durable, together with the
+  // transactions of other threads that arrived meanwhile. Returns fn's status if it
+  // failed (after the refusal record, if any, is durable), UNAVAILABLE if the database
+  // refused the write (nothing of the group was applied), else OK once durable.
+  absl::Status Commit(const TxnFn& fn, const RefusalFn& on_refused = nullptr);
+
+  // Reads committed state.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
+
+  // Visits keys >= start that begin with `prefix`, in key order, until `visit` returns
+  // false. Reads one consistent snapshot.
+  absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start,
+                    const std::function<bool(std::string_view key, std::string_view value)>&
+                        visit) const;
+
+  // Writes a value outside any transaction, for tests that must corrupt stored data.
+  absl::Status RawPutForTesting(Cf cf, std::string_view key, std::string_view value);
+
+  StoreStats stats() const;
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  struct Rep;
+  Store(StoreOptions options, std::unique_ptr<Rep> rep);
+  friend class Txn;
+  StoreOptions options_;
+  std::unique_ptr<Rep> rep_;
+};
+
+int64_t NowMicros();
+
+}  // namespace fedhub::storage
+
+#endif  // FEDHUB_HUB_STORAGE_STORE_H_

@@ -1,0 +1,106 @@
+// The seam between a platform's code and the hub: one virtual function per RPC.
+//
+// fedhub::Client calls a Connection; MakeGrpcConnection gives the real one and
+// MakeRetryingConnection wraps any Connection with retries. A platform's own unit tests can
+// implement Connection (or mock it with GoogleMock's MOCK_METHOD) and hand it to
+// fedhub::Client, so they run without a hub (the google-cloud-cpp client/connection split).
+//
+// Errors: every call returns the hub's gRPC status as an absl::Status with the same code and
+// the hub's message verbatim; transport failures come back as UNAVAILABLE or
+// DEADLINE_EXCEEDED. Nothing here throws.
+//
+// Thread safety: implementations must be safe to call from many threads at once; the gRPC
+// and retrying connections are. A ConsentWatchStream is used by one thread, except that
+// Cancel may be called from any thread.
+#ifndef FEDHUB_CONNECTION_H_
+#define FEDHUB_CONNECTION_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "fedhub/options.h"
+#include "fedhub/v1/audit.pb.h"
+#include "fedhub/v1/consent.pb.h"
+#include "fedhub/v1/hub.pb.h"
+#include "fedhub/v1/linking.pb.h"
+#include "fedhub/v1/registry.pb.h"
+
+namespace fedhub {
+
+// An open ConsentService.WatchConsents stream.
+class ConsentWatchStream {
+ public:
+  virtual ~ConsentWatchStream() = default;
+  // Blocks for the next change. False when the stream has ended; then call Finish.
+  virtual bool Read(v1::WatchConsentsResponse* change) = 0;
+  // The stream's final status. Call once, after Read returned false (or after Cancel).
+  virtual absl::Status Finish() = 0;
+  // Ends the stream from any thread: a blocked Read returns false and Finish reports
+  // CANCELLED.
+  virtual void Cancel() = 0;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // HubService
+  virtual absl::StatusOr<v1::GetHubInfoResponse> GetHubInfo(const v1::GetHubInfoRequest&) = 0;
+
+  // RegistryService
+  virtual absl::StatusOr<v1::RegisterPrincipalResponse> RegisterPrincipal(
+      const v1::RegisterPrincipalRequest&) = 0;
+  virtual absl::StatusOr<v1::SuspendPrincipalResponse> SuspendPrincipal(
+      const v1::SuspendPrincipalRequest&) = 0;
+  virtual absl::StatusOr<v1::ReinstatePrincipalResponse> ReinstatePrincipal(
+      const v1::ReinstatePrincipalRequest&) = 0;
+  virtual absl::StatusOr<v1::GetPrincipalResponse> GetPrincipal(
+      const v1::GetPrincipalRequest&) = 0;
+  virtual absl::StatusOr<v1::ListPrincipalsResponse> ListPrincipals(
+      const v1::ListPrincipalsRequest&) = 0;
+
+  // LinkingService
+  virtual absl::StatusOr<v1::CreateLinkTicketResponse> CreateLinkTicket(
+      const v1::CreateLinkTicketRequest&) = 0;
+  virtual absl::StatusOr<v1::RedeemLinkTicketResponse> RedeemLinkTicket(
+      const v1::RedeemLinkTicketRequest&) = 0;
+  virtual absl::StatusOr<v1::UnlinkAccountResponse> UnlinkAccount(
+      const v1::UnlinkAccountRequest&) = 0;
+
+  // ConsentService
+  virtual absl::StatusOr<v1::GrantConsentResponse> GrantConsent(
+      const v1::GrantConsentRequest&) = 0;
+  virtual absl::StatusOr<v1::RevokeConsentResponse> RevokeConsent(
+      const v1::RevokeConsentRequest&) = 0;
+  virtual absl::StatusOr<v1::CheckConsentResponse> CheckConsent(
+      const v1::CheckConsentRequest&) = 0;
+  virtual absl::StatusOr<v1::ListConsentsResponse> ListConsents(
+      const v1::ListConsentsRequest&) = 0;
+  // Never null; a stream that could not start reports its error from Read/Finish.
+  virtual std::unique_ptr<ConsentWatchStream> WatchConsents(
+      const v1::WatchConsentsRequest&) = 0;
+
+  // AuditService
+  virtual absl::StatusOr<v1::ListChainEntriesResponse> ListChainEntries(
+      const v1::ListChainEntriesRequest&) = 0;
+  virtual absl::StatusOr<v1::GetChainHeadResponse> GetChainHead(
+      const v1::GetChainHeadRequest&) = 0;
+  virtual absl::StatusOr<v1::VerifyChainResponse> VerifyChain(
+      const v1::VerifyChainRequest&) = 0;
+};
+
+// A Connection over one mutual-TLS gRPC channel to options.endpoint. Reads the three PEM
+// files now: a missing or unreadable file is INVALID_ARGUMENT naming the path. The channel
+// connects lazily, so an unreachable hub shows up as UNAVAILABLE on the first call.
+// Does not retry; wrap it with MakeRetryingConnection (fedhub::Client::Connect does).
+absl::StatusOr<std::shared_ptr<Connection>> MakeGrpcConnection(const ClientOptions& options);
+
+// Wraps `inner` so that idempotent calls are retried under `policy` (see RetryPolicy);
+// every other call, and WatchConsents, passes through once.
+std::shared_ptr<Connection> MakeRetryingConnection(std::shared_ptr<Connection> inner,
+                                                   RetryPolicy policy);
+
+}  // namespace fedhub
+
+#endif  // FEDHUB_CONNECTION_H_

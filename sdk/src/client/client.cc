@@ -1,0 +1,388 @@
+#include "fedhub/client.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
+#include <google/protobuf/util/time_util.h>
+
+#include "client/backoff.h"
+#include "core/strings.h"
+#include "fedhub/verify.h"
+
+namespace fedhub {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using SteadyClock = std::chrono::steady_clock;
+
+google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t) {
+  return TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+// How a watch stream may end and still be resumed from its cursor: the connection dropped
+// or the hub closed the stream (shutdown, GOAWAY, a proxy's timeout). Anything else is the
+// hub's answer to this caller and is returned.
+bool IsResumableEnd(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Sleeps `delay` unless `stop` is requested first. True if it slept the whole time.
+bool SleepUnlessStopped(std::chrono::milliseconds delay, std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  return !cv.wait_for(lock, stop, delay, [] { return false; });
+}
+
+// Follows next_page_token until it is empty; `fetch` returns one page's token or an error.
+template <typename FetchPage>
+absl::Status ForEachPage(FetchPage fetch) {
+  std::string token;
+  while (true) {
+    absl::StatusOr<std::string> next = fetch(token);
+    if (!next.ok()) return next.status();
+    if (next->empty()) return absl::OkStatus();
+    // A token that does not move would loop forever; it is the hub's bug, say so.
+    if (*next == token) {
+      return absl::InternalError("the hub returned the same page token twice; paging stopped");
+    }
+    token = *std::move(next);
+  }
+}
+
+}  // namespace
+
+Client::Client(std::shared_ptr<Connection> connection, RetryPolicy reconnect)
+    : connection_(std::move(connection)), reconnect_(client::Normalized(reconnect)) {}
+
+absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<Connection>> grpc = MakeGrpcConnection(options);
+  if (!grpc.ok()) return grpc.status();
+  return Client(MakeRetryingConnection(*std::move(grpc), options.retry), options.retry);
+}
+
+absl::StatusOr<v1::GetHubInfoResponse> Client::GetHubInfo() {
+  return connection_->GetHubInfo(v1::GetHubInfoRequest());
+}
+
+// --- RegistryService -------------------------------------------------------------------
+
+absl::StatusOr<v1::RegisterPrincipalResponse> Client::RegisterPrincipal(
+    const v1::RegisterPrincipalRequest& request) {
+  return connection_->RegisterPrincipal(request);
+}
+
+absl::StatusOr<v1::Principal> Client::RegisterPrincipal(const v1::Principal& principal) {
+  v1::RegisterPrincipalRequest request;
+  *request.mutable_principal() = principal;
+  auto response = connection_->RegisterPrincipal(request);
+  if (!response.ok()) return response.status();
+  return response->principal();
+}
+
+absl::StatusOr<v1::SuspendPrincipalResponse> Client::SuspendPrincipal(
+    const v1::SuspendPrincipalRequest& request) {
+  return connection_->SuspendPrincipal(request);
+}
+
+absl::StatusOr<v1::Principal> Client::SuspendPrincipal(const std::string& id,
+                                                       const std::string& reason) {
+  v1::SuspendPrincipalRequest request;
+  request.set_id(id);
+  request.set_reason(reason);
+  auto response = connection_->SuspendPrincipal(request);
+  if (!response.ok()) return response.status();
+  return response->principal();
+}
+
+absl::StatusOr<v1::ReinstatePrincipalResponse> Client::ReinstatePrincipal(
+    const v1::ReinstatePrincipalRequest& request) {
+  return connection_->ReinstatePrincipal(request);
+}
+
+absl::StatusOr<v1::Principal> Client::ReinstatePrincipal(const std::string& id,
+                                                         const std::string& reason) {
+  v1::ReinstatePrincipalRequest request;
+  request.set_id(id);
+  request.set_reason(reason);
+  auto response = connection_->ReinstatePrincipal(request);
+  if (!response.ok()) return response.status();
+  return response->principal();
+}
+
+absl::StatusOr<v1::GetPrincipalResponse> Client::GetPrincipal(
+    const v1::GetPrincipalRequest& request) {
+  return connection_->GetPrincipal(request);
+}
+
+absl::StatusOr<v1::Principal> Client::GetPrincipal(const std::string& id) {
+  v1::GetPrincipalRequest request;
+  request.set_id(id);
+  auto response = connection_->GetPrincipal(request);
+  if (!response.ok()) return response.status();
+  return response->principal();
+}
+
+absl::StatusOr<v1::ListPrincipalsResponse> Client::ListPrincipals(
+    const v1::ListPrincipalsRequest& request) {
+  return connection_->ListPrincipals(request);
+}
+
+absl::StatusOr<std::vector<v1::Principal>> Client::ListAllPrincipals(v1::Role role) {
+  std::vector<v1::Principal> all;
+  absl::Status status = ForEachPage([&](const std::string& token) -> absl::StatusOr<std::string> {
+    v1::ListPrincipalsRequest request;
+    request.set_role(role);
+    request.mutable_page()->set_page_size(1000);
+    request.mutable_page()->set_page_token(token);
+    auto page = connection_->ListPrincipals(request);
+    if (!page.ok()) return page.status();
+    all.insert(all.end(), page->principals().begin(), page->principals().end());
+    return page->next_page_token();
+  });
+  if (!status.ok()) return status;
+  return all;
+}
+
+// --- LinkingService --------------------------------------------------------------------
+
+absl::StatusOr<v1::CreateLinkTicketResponse> Client::CreateLinkTicket(
+    const v1::CreateLinkTicketRequest& request) {
+  return connection_->CreateLinkTicket(request);
+}
+
+absl::StatusOr<v1::CreateLinkTicketResponse> Client::CreateLinkTicket(
+    const std::string& local_user_id) {
+  v1::CreateLinkTicketRequest request;
+  request.mutable_user()->set_local_user_id(local_user_id);
+  return connection_->CreateLinkTicket(request);
+}
+
+absl::StatusOr<v1::RedeemLinkTicketResponse> Client::RedeemLinkTicket(
+    const v1::RedeemLinkTicketRequest& request) {
+  return connection_->RedeemLinkTicket(request);
+}
+
+absl::StatusOr<v1::RedeemLinkTicketResponse> Client::RedeemLinkTicket(
+    const std::string& ticket, const std::string& local_user_id) {
+  v1::RedeemLinkTicketRequest request;
+  request.set_ticket(ticket);
+  request.mutable_user()->set_local_user_id(local_user_id);
+  return connection_->RedeemLinkTicket(request);
+}
+
+absl::StatusOr<v1::UnlinkAccountResponse> Client::UnlinkAccount(
+    const v1::UnlinkAccountRequest& request) {
+  return connection_->UnlinkAccount(request);
+}
+
+absl::StatusOr<v1::UnlinkAccountResponse> Client::UnlinkAccount(
+    const std::string& local_user_id) {
+  v1::UnlinkAccountRequest request;
+  request.mutable_user()->set_local_user_id(local_user_id);
+  return connection_->UnlinkAccount(request);
+}
+
+// --- ConsentService --------------------------------------------------------------------
+
+absl::StatusOr<v1::GrantConsentResponse> Client::GrantConsent(
+    const v1::GrantConsentRequest& request) {
+  return connection_->GrantConsent(request);
+}
+
+absl::StatusOr<v1::GrantConsentResponse> Client::GrantConsent(const ConsentGrant& grant) {
+  v1::GrantConsentRequest request;
+  request.mutable_user()->set_local_user_id(grant.local_user_id);
+  request.set_target_platform_id(grant.target_platform_id);
+  for (v1::DataCategory c : grant.categories) request.add_categories(c);
+  for (v1::Purpose p : grant.purposes) request.add_purposes(p);
+  if (grant.expires_at) *request.mutable_expires_at() = ToTimestamp(*grant.expires_at);
+  v1::ConsentEvidence* evidence = request.mutable_evidence();
+  evidence->set_method(grant.evidence_method);
+  evidence->set_reference(grant.evidence_reference);
+  if (grant.evidence_collected_at) {
+    *evidence->mutable_collected_at() = ToTimestamp(*grant.evidence_collected_at);
+  }
+  return connection_->GrantConsent(request);
+}
+
+absl::StatusOr<v1::RevokeConsentResponse> Client::RevokeConsent(
+    const v1::RevokeConsentRequest& request) {
+  return connection_->RevokeConsent(request);
+}
+
+absl::StatusOr<v1::RevokeConsentResponse> Client::RevokeConsent(
+    const std::string& consent_id, const std::string& local_user_id) {
+  v1::RevokeConsentRequest request;
+  request.set_consent_id(consent_id);
+  request.mutable_user()->set_local_user_id(local_user_id);
+  return connection_->RevokeConsent(request);
+}
+
+absl::StatusOr<v1::CheckConsentResponse> Client::CheckConsent(
+    const v1::CheckConsentRequest& request) {
+  return connection_->CheckConsent(request);
+}
+
+absl::StatusOr<v1::CheckConsentResponse> Client::CheckConsent(
+    const std::string& local_user_id, const std::string& source_platform_id,
+    const std::string& target_platform_id, v1::DataCategory category, v1::Purpose purpose) {
+  v1::CheckConsentRequest request;
+  request.mutable_user()->set_local_user_id(local_user_id);
+  request.set_source_platform_id(source_platform_id);
+  request.set_target_platform_id(target_platform_id);
+  request.set_category(category);
+  request.set_purpose(purpose);
+  return connection_->CheckConsent(request);
+}
+
+absl::StatusOr<v1::ListConsentsResponse> Client::ListConsents(
+    const v1::ListConsentsRequest& request) {
+  return connection_->ListConsents(request);
+}
+
+absl::StatusOr<std::vector<v1::Consent>> Client::ListAllConsents(const std::string& local_user_id,
+                                                                 bool include_inactive) {
+  std::vector<v1::Consent> all;
+  absl::Status status = ForEachPage([&](const std::string& token) -> absl::StatusOr<std::string> {
+    v1::ListConsentsRequest request;
+    request.mutable_user()->set_local_user_id(local_user_id);
+    request.set_include_inactive(include_inactive);
+    request.mutable_page()->set_page_size(1000);
+    request.mutable_page()->set_page_token(token);
+    auto page = connection_->ListConsents(request);
+    if (!page.ok()) return page.status();
+    all.insert(all.end(), page->consents().begin(), page->consents().end());
+    return page->next_page_token();
+  });
+  if (!status.ok()) return status;
+  return all;
+}
+
+std::unique_ptr<ConsentWatchStream> Client::WatchConsents(
+    const v1::WatchConsentsRequest& request) {
+  return connection_->WatchConsents(request);
+}
+
+absl::Status Client::FollowConsents(
+    const FollowConsentsOptions& options,
+    const std::function<bool(const v1::WatchConsentsResponse&)>& on_change,
+    std::stop_token stop) {
+  // Invariant: once have_cursor, every change up to `cursor` was passed to on_change.
+  bool have_cursor = !options.from_now;
+  uint64_t cursor = options.after_sequence;
+  client::Backoff backoff(reconnect_, client::UniformRandom01);
+  std::optional<SteadyClock::time_point> failing_since;
+
+  while (!stop.stop_requested()) {
+    v1::WatchConsentsRequest request;
+    if (have_cursor) {
+      request.set_after_sequence(cursor);
+    } else {
+      request.set_from_now(true);
+    }
+    std::unique_ptr<ConsentWatchStream> stream = connection_->WatchConsents(request);
+    const SteadyClock::time_point opened = SteadyClock::now();
+    bool delivered = false;
+    {
+      // Declared after `stream`, so it is gone before the stream is.
+      std::stop_callback cancel_on_stop(stop, [&stream] { stream->Cancel(); });
+      v1::WatchConsentsResponse change;
+      while (stream->Read(&change)) {
+        if (have_cursor && change.sequence() <= cursor) continue;  // already delivered
+        have_cursor = true;
+        cursor = change.sequence();
+        delivered = true;
+        if (!on_change(change)) {
+          stream->Cancel();
+          while (stream->Read(&change)) {
+          }
+          stream->Finish().IgnoreError();
+          return absl::OkStatus();
+        }
+      }
+    }
+    absl::Status ended = stream->Finish();
+    if (stop.stop_requested()) break;
+    if (!IsResumableEnd(ended)) return ended;
+
+    // A stream that delivered something, or stayed up longer than any backoff step, was
+    // healthy: the next failure starts a new streak with the shortest delay.
+    if (delivered || SteadyClock::now() - opened >= reconnect_.max_backoff) {
+      backoff = client::Backoff(reconnect_, client::UniformRandom01);
+      failing_since.reset();
+    }
+    if (!failing_since) failing_since = SteadyClock::now();
+    const std::chrono::milliseconds delay = backoff.NextDelay();
+    if (SteadyClock::now() + delay - *failing_since >= reconnect_.total_timeout) {
+      if (!ended.ok()) return ended;
+      return absl::UnavailableError(
+          Cat("the hub kept closing the consent watch for ", reconnect_.total_timeout.count(),
+              " ms; resume from sequence ", cursor, " later"));
+    }
+    if (!SleepUnlessStopped(delay, stop)) break;
+  }
+  return absl::OkStatus();
+}
+
+// --- AuditService ----------------------------------------------------------------------
+
+absl::StatusOr<v1::ListChainEntriesResponse> Client::ListChainEntries(
+    const v1::ListChainEntriesRequest& request) {
+  return connection_->ListChainEntries(request);
+}
+
+absl::StatusOr<v1::ListChainEntriesResponse> Client::ListChainEntries(v1::Chain chain,
+                                                                      uint64_t start_sequence,
+                                                                      int32_t page_size) {
+  v1::ListChainEntriesRequest request;
+  request.set_chain(chain);
+  request.set_start_sequence(start_sequence);
+  request.set_page_size(page_size);
+  return connection_->ListChainEntries(request);
+}
+
+absl::StatusOr<v1::GetChainHeadResponse> Client::GetChainHead(
+    const v1::GetChainHeadRequest& request) {
+  return connection_->GetChainHead(request);
+}
+
+absl::StatusOr<v1::ChainHead> Client::GetChainHead(v1::Chain chain) {
+  v1::GetChainHeadRequest request;
+  request.set_chain(chain);
+  auto response = connection_->GetChainHead(request);
+  if (!response.ok()) return response.status();
+  return response->head();
+}
+
+absl::StatusOr<v1::VerifyChainResponse> Client::VerifyChain(
+    const v1::VerifyChainRequest& request) {
+  return connection_->VerifyChain(request);
+}
+
+absl::StatusOr<v1::VerifyChainResponse> Client::VerifyChain(v1::Chain chain) {
+  v1::VerifyChainRequest request;
+  request.set_chain(chain);
+  return connection_->VerifyChain(request);
+}
+
+// --- Receipts --------------------------------------------------------------------------
+
+absl::StatusOr<v1::ReceiptBody> Client::VerifyReceipt(const v1::ConsentReceipt& receipt) {
+  auto info = GetHubInfo();
+  if (!info.ok()) return info.status();
+  return fedhub::VerifyReceipt(receipt, info->signing_public_key());
+}
+
+}  // namespace fedhub

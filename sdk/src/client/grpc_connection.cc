@@ -1,0 +1,253 @@
+// The real Connection: one mutual-TLS channel, one stub per service, a deadline per call.
+#include "client/grpc_connection.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "client/grpc_status.h"
+#include "core/strings.h"
+#include "fedhub/connection.h"
+#include "fedhub/v1/audit.grpc.pb.h"
+#include "fedhub/v1/consent.grpc.pb.h"
+#include "fedhub/v1/hub.grpc.pb.h"
+#include "fedhub/v1/linking.grpc.pb.h"
+#include "fedhub/v1/registry.grpc.pb.h"
+
+#ifndef FEDHUB_SDK_VERSION
+#error "FEDHUB_SDK_VERSION must be defined by the build"
+#endif
+
+namespace fedhub::client {
+namespace {
+
+// One WatchConsents call. The context outlives the reader (declared first, destroyed
+// last), as gRPC requires.
+class GrpcWatchStream final : public ConsentWatchStream {
+ public:
+  GrpcWatchStream(v1::ConsentService::Stub& stub, const v1::WatchConsentsRequest& request)
+      : context_(std::make_unique<grpc::ClientContext>()) {
+    // No deadline: a watch lives until cancelled; keepalive catches a dead connection.
+    reader_ = stub.WatchConsents(context_.get(), request);
+  }
+
+  ~GrpcWatchStream() override {
+    if (finished_) return;
+    // Finish must run for the call to release its resources; cancel first so it cannot
+    // block on a hub that keeps sending.
+    context_->TryCancel();
+    v1::WatchConsentsResponse discard;
+    while (reader_->Read(&discard)) {
+    }
+    reader_->Finish().ok();
+  }
+
+  bool Read(v1::WatchConsentsResponse* change) override {
+    if (finished_) return false;
+    return reader_->Read(change);
+  }
+
+  absl::Status Finish() override {
+    if (!finished_) {
+      final_status_ = FromGrpcStatus(reader_->Finish());
+      finished_ = true;
+    }
+    return final_status_;
+  }
+
+  void Cancel() override { context_->TryCancel(); }  // thread-safe in gRPC
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReader<v1::WatchConsentsResponse>> reader_;
+  bool finished_ = false;
+  absl::Status final_status_;
+};
+
+class GrpcConnection final : public Connection {
+ public:
+  GrpcConnection(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds deadline)
+      : channel_(std::move(channel)),
+        deadline_(deadline),
+        hub_(channel_),
+        registry_(channel_),
+        linking_(channel_),
+        consent_(channel_),
+        audit_(channel_) {}
+
+  absl::StatusOr<v1::GetHubInfoResponse> GetHubInfo(const v1::GetHubInfoRequest& r) override {
+    return Unary(hub_, &v1::HubService::Stub::GetHubInfo, r);
+  }
+
+  absl::StatusOr<v1::RegisterPrincipalResponse> RegisterPrincipal(
+      const v1::RegisterPrincipalRequest& r) override {
+    return Unary(registry_, &v1::RegistryService::Stub::RegisterPrincipal, r);
+  }
+  absl::StatusOr<v1::SuspendPrincipalResponse> SuspendPrincipal(
+      const v1::SuspendPrincipalRequest& r) override {
+    return Unary(registry_, &v1::RegistryService::Stub::SuspendPrincipal, r);
+  }
+  absl::StatusOr<v1::ReinstatePrincipalResponse> ReinstatePrincipal(
+      const v1::ReinstatePrincipalRequest& r) override {
+    return Unary(registry_, &v1::RegistryService::Stub::ReinstatePrincipal, r);
+  }
+  absl::StatusOr<v1::GetPrincipalResponse> GetPrincipal(
+      const v1::GetPrincipalRequest& r) override {
+    return Unary(registry_, &v1::RegistryService::Stub::GetPrincipal, r);
+  }
+  absl::StatusOr<v1::ListPrincipalsResponse> ListPrincipals(
+      const v1::ListPrincipalsRequest& r) override {
+    return Unary(registry_, &v1::RegistryService::Stub::ListPrincipals, r);
+  }
+
+  absl::StatusOr<v1::CreateLinkTicketResponse> CreateLinkTicket(
+      const v1::CreateLinkTicketRequest& r) override {
+    return Unary(linking_, &v1::LinkingService::Stub::CreateLinkTicket, r);
+  }
+  absl::StatusOr<v1::RedeemLinkTicketResponse> RedeemLinkTicket(
+      const v1::RedeemLinkTicketRequest& r) override {
+    return Unary(linking_, &v1::LinkingService::Stub::RedeemLinkTicket, r);
+  }
+  absl::StatusOr<v1::UnlinkAccountResponse> UnlinkAccount(
+      const v1::UnlinkAccountRequest& r) override {
+    return Unary(linking_, &v1::LinkingService::Stub::UnlinkAccount, r);
+  }
+
+  absl::StatusOr<v1::GrantConsentResponse> GrantConsent(
+      const v1::GrantConsentRequest& r) override {
+    return Unary(consent_, &v1::ConsentService::Stub::GrantConsent, r);
+  }
+  absl::StatusOr<v1::RevokeConsentResponse> RevokeConsent(
+      const v1::RevokeConsentRequest& r) override {
+    return Unary(consent_, &v1::ConsentService::Stub::RevokeConsent, r);
+  }
+  absl::StatusOr<v1::CheckConsentResponse> CheckConsent(
+      const v1::CheckConsentRequest& r) override {
+    return Unary(consent_, &v1::ConsentService::Stub::CheckConsent, r);
+  }
+  absl::StatusOr<v1::ListConsentsResponse> ListConsents(
+      const v1::ListConsentsRequest& r) override {
+    return Unary(consent_, &v1::ConsentService::Stub::ListConsents, r);
+  }
+  std::unique_ptr<ConsentWatchStream> WatchConsents(const v1::WatchConsentsRequest& r) override {
+    return std::make_unique<GrpcWatchStream>(consent_, r);
+  }
+
+  absl::StatusOr<v1::ListChainEntriesResponse> ListChainEntries(
+      const v1::ListChainEntriesRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::ListChainEntries, r);
+  }
+  absl::StatusOr<v1::GetChainHeadResponse> GetChainHead(
+      const v1::GetChainHeadRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::GetChainHead, r);
+  }
+  absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::VerifyChain, r);
+  }
+
+ private:
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Unary(
+      Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+      const Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline_);
+    Response response;
+    grpc::Status status = (stub.*method)(&context, request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  const std::shared_ptr<grpc::Channel> channel_;
+  const std::chrono::milliseconds deadline_;
+  // Generated stubs are thread-safe; calls on them share the channel's connection.
+  v1::HubService::Stub hub_;
+  v1::RegistryService::Stub registry_;
+  v1::LinkingService::Stub linking_;
+  v1::ConsentService::Stub consent_;
+  v1::AuditService::Stub audit_;
+};
+
+}  // namespace
+
+grpc::ChannelArguments MakeChannelArguments(const ClientOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  // gRPC stops pinging after 2 pings without data by default, which would leave an idle
+  // watch stream on a dead connection undetected; 0 lifts that limit (the pings stay
+  // kKeepaliveTimeMs apart).
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetUserAgentPrefix(Cat("fedhub-sdk-cpp/", FEDHUB_SDK_VERSION));
+  if (!options.server_name_override.empty()) {
+    args.SetSslTargetNameOverride(options.server_name_override);
+  }
+  return args;
+}
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, const char* field) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(Cat(
+        "ClientOptions.", field, " is empty; the hub accepts only mutual TLS, so name a PEM "
+        "file (ClientOptions::ForPrincipal fills all three from a certificate directory)"));
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    const int err = errno;
+    return absl::InvalidArgumentError(Cat("cannot open ClientOptions.", field, " '", path,
+                                          "': ", err != 0 ? std::strerror(err) : "open failed"));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  // A directory opens on Linux but fails on the first read.
+  if (in.bad() || content.str().empty()) {
+    return absl::InvalidArgumentError(Cat("cannot read ClientOptions.", field, " '", path,
+                                          "': empty or unreadable (is it a directory?)"));
+  }
+  if (content.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(Cat("ClientOptions.", field, " '", path,
+                                          "' is not a PEM file (no -----BEGIN line)"));
+  }
+  return content.str();
+}
+
+}  // namespace fedhub::client
+
+namespace fedhub {
+
+absl::StatusOr<std::shared_ptr<Connection>> MakeGrpcConnection(const ClientOptions& options) {
+  if (options.endpoint.empty()) {
+    return absl::InvalidArgumentError("ClientOptions.endpoint is empty; give the hub's host:port");
+  }
+  if (options.deadline <= std::chrono::milliseconds(0)) {
+    return absl::InvalidArgumentError("ClientOptions.deadline must be positive");
+  }
+  absl::StatusOr<std::string> ca = client::ReadPemFile(options.ca_cert_file, "ca_cert_file");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<std::string> cert = client::ReadPemFile(options.cert_file, "cert_file");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = client::ReadPemFile(options.key_file, "key_file");
+  if (!key.ok()) return key.status();
+
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = *std::move(ca);
+  ssl.pem_cert_chain = *std::move(cert);
+  ssl.pem_private_key = *std::move(key);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      options.endpoint, grpc::SslCredentials(ssl), client::MakeChannelArguments(options));
+  if (channel == nullptr) {
+    return absl::InvalidArgumentError(
+        Cat("cannot create a channel to '", options.endpoint, "'"));
+  }
+  return std::shared_ptr<Connection>(
+      std::make_shared<client::GrpcConnection>(std::move(channel), options.deadline));
+}
+
+}  // namespace fedhub

@@ -1,48 +1,21 @@
 #include "fedhub/client.h"
 
-#include <condition_variable>
-#include <mutex>
 #include <utility>
 
 #include <google/protobuf/util/time_util.h>
 
 #include "client/backoff.h"
-#include "core/strings.h"
+#include "client/follow_consents.h"
 #include "fedhub/verify.h"
 
 namespace fedhub {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-using SteadyClock = std::chrono::steady_clock;
 
 google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t) {
   return TimeUtil::MicrosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
-}
-
-// How a watch stream may end and still be resumed from its cursor: the connection dropped
-// or the hub closed the stream (shutdown, GOAWAY, a proxy's timeout). Anything else is the
-// hub's answer to this caller and is returned.
-bool IsResumableEnd(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kOk:
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kCancelled:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Sleeps `delay` unless `stop` is requested first. True if it slept the whole time.
-bool SleepUnlessStopped(std::chrono::milliseconds delay, std::stop_token stop) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mu);
-  return !cv.wait_for(lock, stop, delay, [] { return false; });
 }
 
 // Follows next_page_token until it is empty; `fetch` returns one page's token or an error.
@@ -279,61 +252,8 @@ absl::Status Client::FollowConsents(
     const FollowConsentsOptions& options,
     const std::function<bool(const v1::WatchConsentsResponse&)>& on_change,
     std::stop_token stop) {
-  // Invariant: once have_cursor, every change up to `cursor` was passed to on_change.
-  bool have_cursor = !options.from_now;
-  uint64_t cursor = options.after_sequence;
-  client::Backoff backoff(reconnect_, client::UniformRandom01);
-  std::optional<SteadyClock::time_point> failing_since;
-
-  while (!stop.stop_requested()) {
-    v1::WatchConsentsRequest request;
-    if (have_cursor) {
-      request.set_after_sequence(cursor);
-    } else {
-      request.set_from_now(true);
-    }
-    std::unique_ptr<ConsentWatchStream> stream = connection_->WatchConsents(request);
-    const SteadyClock::time_point opened = SteadyClock::now();
-    bool delivered = false;
-    {
-      // Declared after `stream`, so it is gone before the stream is.
-      std::stop_callback cancel_on_stop(stop, [&stream] { stream->Cancel(); });
-      v1::WatchConsentsResponse change;
-      while (stream->Read(&change)) {
-        if (have_cursor && change.sequence() <= cursor) continue;  // already delivered
-        have_cursor = true;
-        cursor = change.sequence();
-        delivered = true;
-        if (!on_change(change)) {
-          stream->Cancel();
-          while (stream->Read(&change)) {
-          }
-          stream->Finish().IgnoreError();
-          return absl::OkStatus();
-        }
-      }
-    }
-    absl::Status ended = stream->Finish();
-    if (stop.stop_requested()) break;
-    if (!IsResumableEnd(ended)) return ended;
-
-    // A stream that delivered something, or stayed up longer than any backoff step, was
-    // healthy: the next failure starts a new streak with the shortest delay.
-    if (delivered || SteadyClock::now() - opened >= reconnect_.max_backoff) {
-      backoff = client::Backoff(reconnect_, client::UniformRandom01);
-      failing_since.reset();
-    }
-    if (!failing_since) failing_since = SteadyClock::now();
-    const std::chrono::milliseconds delay = backoff.NextDelay();
-    if (SteadyClock::now() + delay - *failing_since >= reconnect_.total_timeout) {
-      if (!ended.ok()) return ended;
-      return absl::UnavailableError(
-          Cat("the hub kept closing the consent watch for ", reconnect_.total_timeout.count(),
-              " ms; resume from sequence ", cursor, " later"));
-    }
-    if (!SleepUnlessStopped(delay, stop)) break;
-  }
-  return absl::OkStatus();
+  return client::FollowConsents(*connection_, reconnect_, client::FollowEnvironment::Real(),
+                                options, on_change, std::move(stop));
 }
 
 // --- AuditService ----------------------------------------------------------------------

@@ -39,21 +39,33 @@ class GrpcWatchStream final : public ConsentWatchStream {
   ~GrpcWatchStream() override {
     if (finished_) return;
     // Finish must run for the call to release its resources; cancel first so it cannot
-    // block on a hub that keeps sending.
+    // block on a hub that keeps sending, and drain what is still in flight.
     context_->TryCancel();
     v1::WatchConsentsResponse discard;
-    while (reader_->Read(&discard)) {
+    while (!read_done_ && reader_->Read(&discard)) {
     }
     reader_->Finish().ok();
   }
 
   bool Read(v1::WatchConsentsResponse* change) override {
-    if (finished_) return false;
-    return reader_->Read(change);
+    // gRPC allows no Read after one returned false.
+    if (finished_ || read_done_) return false;
+    if (reader_->Read(change)) return true;
+    read_done_ = true;
+    return false;
   }
 
   absl::Status Finish() override {
     if (!finished_) {
+      // Finish waits for the server's status; after an early Finish (Read never returned
+      // false) the call must be cancelled and drained first or it would block.
+      if (!read_done_) {
+        context_->TryCancel();
+        v1::WatchConsentsResponse discard;
+        while (reader_->Read(&discard)) {
+        }
+        read_done_ = true;
+      }
       final_status_ = FromGrpcStatus(reader_->Finish());
       finished_ = true;
     }
@@ -65,6 +77,7 @@ class GrpcWatchStream final : public ConsentWatchStream {
  private:
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReader<v1::WatchConsentsResponse>> reader_;
+  bool read_done_ = false;
   bool finished_ = false;
   absl::Status final_status_;
 };

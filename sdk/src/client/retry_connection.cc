@@ -102,8 +102,9 @@ class RetryingConnection final : public Connection {
       if (result.ok() || !IsRetryable(result.status(), idempotency)) return result;
       if (attempt >= policy_.max_attempts) return result;
       const std::chrono::milliseconds delay = backoff.NextDelay();
-      // Sleeping past the budget would only delay the same answer.
-      if (env_.now() + delay - start >= policy_.total_timeout) return result;
+      // A retry that would start past the budget does not run, so sleeping for it would
+      // only delay the same answer.
+      if (env_.now() + delay - start > policy_.total_timeout) return result;
       env_.sleep(delay);
     }
   }

@@ -148,12 +148,12 @@ TEST_F(DevCertsTest, RefusesBadRolesAndIds) {
   absl::Status role = GenerateDevCerts({.out_dir = dir_, .principals = {{"root", "x"}}});
   EXPECT_EQ(role.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(role.message().find("platform, recommender, auditor, admin"), std::string::npos);
-  for (const char* id : {"", "Courses", "-x", "a/b", "hub", "ca"}) {
+  for (const char* id : {"", "Courses", "-x", "1x", "a_b", "a.b", "hub", "ca"}) {
     absl::Status s = GenerateDevCerts({.out_dir = dir_, .principals = {{"platform", id}}});
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id;
   }
   EXPECT_FALSE(fs::exists(dir_ + "/ca.crt")) << "nothing is written for a refused request";
-  EXPECT_TRUE(IsValidId("store-2.eu_west"));
+  EXPECT_TRUE(IsValidId("store-2-eu-west"));
 }
 
 }  // namespace

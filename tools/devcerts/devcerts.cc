@@ -154,11 +154,10 @@ bool IsValidRole(const std::string& role) {
 }
 
 bool IsValidId(const std::string& id) {
-  if (id.empty() || id.size() > 63) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    char c = id[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+  // The registry's rule for principal ids (hub/identity/ids.cc).
+  if (id.empty() || id.size() > 64 || id[0] < 'a' || id[0] > 'z') return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   }
   return true;
 }
@@ -214,7 +213,7 @@ absl::Status GenerateDevCerts(const DevCertsOptions& options) {
     if (!IsValidId(p.id) || p.id == "ca" || p.id == "hub") {
       return absl::InvalidArgumentError(absl::StrCat(
           "principal id '", p.id,
-          "' must be 1-63 of [a-z0-9._-], start with a letter or digit, and not be 'ca' or 'hub'"));
+          "' must be 1-64 of a-z, 0-9 and '-', start with a letter, and not be 'ca' or 'hub'"));
     }
   }
   std::error_code ec;

@@ -8,6 +8,18 @@ namespace fedhub::audit {
 
 using storage::Cf;
 
+namespace {
+
+// Keys of a chain's column family are u64be sequence numbers; anything else was written
+// behind the hub's back.
+absl::Status NotASequence(std::string_view cf, std::string_view key) {
+  return absl::DataLossError(Cat("the ", cf, " chain holds a key of ", key.size(), " bytes (",
+                                 crypto::HexEncode(key.substr(0, 16)),
+                                 "), which is not a sequence number"));
+}
+
+}  // namespace
+
 HashChain::HashChain(storage::Store* store, fedhub::v1::Chain chain)
     : store_(store),
       chain_(chain),
@@ -57,6 +69,10 @@ absl::StatusOr<std::vector<fedhub::v1::ChainEntry>> HashChain::Read(uint64_t sta
   absl::Status decode_error;
   absl::Status s = store_->Scan(
       cf_, "", storage::U64Key(start), [&](std::string_view key, std::string_view value) {
+        if (key.size() != 8) {
+          decode_error = NotASequence(CfName(cf_), key);
+          return false;
+        }
         fedhub::v1::ChainEntry e;
         e.set_sequence(*storage::ReadU64BE(key));
         auto stored = chain::UnpackStored(value);
@@ -78,6 +94,7 @@ absl::StatusOr<std::vector<fedhub::v1::ChainEntry>> HashChain::Read(uint64_t sta
         return static_cast<int>(out.size()) < limit;
       });
   if (!s.ok()) return s;
+  if (!decode_error.ok()) return decode_error;
   return out;
 }
 
@@ -89,6 +106,11 @@ absl::StatusOr<VerifyResult> HashChain::Verify() const {
   chain::ChainVerifier verifier(chain_);
   absl::Status failure;
   absl::Status s = store_->Scan(cf_, "", "", [&](std::string_view key, std::string_view value) {
+    if (key.size() != 8) {
+      failure = NotASequence(CfName(cf_), key);
+      result.first_bad_sequence = verifier.next_sequence();
+      return false;
+    }
     uint64_t seq = *storage::ReadU64BE(key);
     if (seq > head->sequence) return false;  // appended after the head was read
     auto stored = chain::UnpackStored(value);

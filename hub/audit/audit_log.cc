@@ -1,8 +1,37 @@
 #include "audit/audit_log.h"
 
+#include <algorithm>
+#include <set>
+
 #include "core/chain_codec.h"
 
 namespace fedhub::audit {
+namespace {
+
+// Longest detail and counterparty kept in an entry; refusal messages can quote input.
+constexpr size_t kMaxText = 512;
+
+void Truncate(std::string* s) {
+  if (s->size() > kMaxText) {
+    s->resize(kMaxText);
+    s->append("...");
+  }
+}
+
+// A refused request is audited with what it asked for, which may be anything a client
+// sent: keep each defined value once, in order, so the entry always encodes in the
+// chain's format (a u8 count of u8 values) and an entry can never be made undecodable.
+template <typename Repeated, typename IsValid>
+void Normalize(Repeated* values, IsValid is_valid) {
+  std::set<int> seen;
+  for (int v : *values) {
+    if (is_valid(v)) seen.insert(v);
+  }
+  values->Clear();
+  for (int v : seen) values->Add(static_cast<typename Repeated::value_type>(v));
+}
+
+}  // namespace
 
 fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action) {
   fedhub::v1::AuditRecord r;
@@ -17,6 +46,10 @@ absl::StatusOr<ChainPosition> AuditLog::Append(storage::Txn& txn,
   int64_t now = txn.now_micros();
   record.mutable_time()->set_seconds(now / 1000000);
   record.mutable_time()->set_nanos(static_cast<int32_t>(now % 1000000) * 1000);
+  Normalize(record.mutable_categories(), fedhub::v1::DataCategory_IsValid);
+  Normalize(record.mutable_purposes(), fedhub::v1::Purpose_IsValid);
+  Truncate(record.mutable_detail());
+  Truncate(record.mutable_counterparty_id());
   auto pos = chain_.Append(txn, chain::EncodeAudit(record));
   if (pos.ok() && on_durable_) {
     txn.AfterCommit([this, r = std::move(record)] { on_durable_(r); });

@@ -241,7 +241,7 @@ absl::StatusOr<ChangeResult> ConsentManager::Revoke(const Caller& caller,
         // One answer for "no such consent" and "not this person's consent", so a
         // platform learns nothing about consents of people it does not serve.
         absl::Status not_found = absl::NotFoundError(
-            Cat("consent ", req.consent_id(), " not found for user ", req.user().local_user_id()));
+            Cat("consent ", req.consent_id(), " not found for the user in user.local_user_id"));
         auto subject = linker_->Resolve(txn, caller.id, req.user().local_user_id());
         if (!subject.ok()) return subject.status();
         if (!*subject) return not_found;
@@ -253,7 +253,9 @@ absl::StatusOr<ChangeResult> ConsentManager::Revoke(const Caller& caller,
         if (rec.subject() != **subject) return not_found;
         for (int c : rec.categories()) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));
         for (int p : rec.purposes()) record.add_purposes(static_cast<fedhub::v1::Purpose>(p));
-        record.set_counterparty_id(rec.target_platform_id());
+        // The other side of the consent from the revoking platform's point of view.
+        record.set_counterparty_id(caller.id == rec.source_platform_id() ? rec.target_platform_id()
+                                                                         : rec.source_platform_id());
         if (rec.revoked_at_micros() != 0) {
           return absl::FailedPreconditionError(Cat("consent ", rec.consent_id(), " was already revoked at ",
                                                    FormatMicros(rec.revoked_at_micros())));

@@ -111,6 +111,15 @@ absl::StatusOr<std::string> Linker::Redeem(const Caller& caller, const std::stri
           return absl::FailedPreconditionError(
               "link ticket expired; ask the other platform for a new one");
         }
+        // The issuer's account may have been merged into another person or unlinked since
+        // the ticket was issued; the ticket then names a person record that is gone.
+        auto issuer_link = txn.Get(Cf::kLinks, storage::ReverseLinkKey(t.subject(), t.issuer_platform_id()));
+        if (!issuer_link.ok()) return issuer_link.status();
+        if (!*issuer_link) {
+          return absl::FailedPreconditionError(
+              "the account this link ticket was issued for was linked or unlinked since; ask the "
+              "other platform for a new ticket");
+        }
         if (t.issuer_platform_id() == caller.id) {
           return absl::InvalidArgumentError(
               "a link ticket must be redeemed by another platform than the one that issued it");
@@ -118,14 +127,13 @@ absl::StatusOr<std::string> Linker::Redeem(const Caller& caller, const std::stri
         auto current = Resolve(txn, caller.id, local_id);
         if (!current.ok()) return current.status();
         if (*current && **current == t.subject()) {
-          return absl::AlreadyExistsError(Cat("user ", local_id, " is already linked to this person"));
+          return absl::AlreadyExistsError("the user in user.local_user_id is already linked to this person");
         }
         auto other = txn.Get(Cf::kLinks, storage::ReverseLinkKey(t.subject(), caller.id));
         if (!other.ok()) return other.status();
         if (*other) {
           return absl::AlreadyExistsError(
-              Cat("this person is already linked to your user ", **other,
-                  "; unlink that account first"));
+              "this person is already linked to another of your users; unlink that account first");
         }
         if (*current) {
           // The caller named this user before (a person record of its own). Joining two
@@ -135,8 +143,8 @@ absl::StatusOr<std::string> Linker::Redeem(const Caller& caller, const std::stri
           if (!rec.ok()) return rec.status();
           if (rec->link_count() > 1 || rec->consent_count() > 0) {
             return absl::FailedPreconditionError(
-                Cat("your user ", local_id,
-                    " already has consents or links of its own at the hub; unlink it first"));
+                "the user in user.local_user_id already has consents or links of its own at the "
+                "hub; unlink it first");
           }
           txn.Delete(Cf::kSubjects, **current);
           txn.Delete(Cf::kLinks, storage::ReverseLinkKey(**current, caller.id));
@@ -159,7 +167,7 @@ absl::Status Linker::Unlink(const Caller& caller, const std::string& local_id) {
         if (absl::Status v = ids::ValidateLocalUserId(local_id, "user.local_user_id"); !v.ok()) return v;
         auto subject = Resolve(txn, caller.id, local_id);
         if (!subject.ok()) return subject.status();
-        if (!*subject) return absl::NotFoundError(Cat("user ", local_id, " is not known to the hub"));
+        if (!*subject) return absl::NotFoundError("the user in user.local_user_id is not known to the hub");
         record.set_subject(pseudonyms_->Audit(**subject));
         auto rec = ReadSubject(txn, **subject);
         if (!rec.ok()) return rec.status();

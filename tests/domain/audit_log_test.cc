@@ -115,5 +115,27 @@ TEST_F(AuditLogTest, DurableHookSeesEveryEntry) {
   EXPECT_EQ(AuditSize(), 3u);
 }
 
+TEST_F(AuditLogTest, AnyRequestIsAuditedAsAnEntryThatDecodes) {
+  // A refused request may list hundreds of categories, repeats and undefined values; its
+  // entry keeps each defined value once and bounds free text, so the chain still verifies.
+  absl::Status s = audit_->CommitAudited(
+      kCaller, "consent.grant", [](Txn&, fedhub::v1::AuditRecord& record) {
+        for (int i = 0; i < 300; ++i) {
+          record.add_categories(static_cast<fedhub::v1::DataCategory>(i % 7 == 0 ? 300 : i % 4));
+          record.add_purposes(fedhub::v1::PURPOSE_SYNC);
+        }
+        return absl::InvalidArgumentError(std::string(5000, 'x'));
+      });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  fedhub::v1::AuditRecord r = LastAudit();
+  EXPECT_EQ(r.outcome(), fedhub::v1::AUDIT_OUTCOME_DENIED);
+  EXPECT_THAT(r.categories(), ::testing::ElementsAre(0, 1, 2, 3));
+  EXPECT_THAT(r.purposes(), ::testing::ElementsAre(fedhub::v1::PURPOSE_SYNC));
+  EXPECT_LE(r.detail().size(), 515u);
+  auto verified = audit_->chain().Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << verified->problem;
+}
+
 }  // namespace
 }  // namespace fedhub::audit

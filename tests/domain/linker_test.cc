@@ -161,8 +161,13 @@ TEST_F(LinkerTest, LinkingTheSamePersonTwiceIsRefused) {
   auto other_account = linker_->Redeem(Platform("plat-b"), NewTicket("plat-a", "alice"), "bob2");
   ASSERT_FALSE(other_account.ok());
   EXPECT_EQ(other_account.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_THAT(std::string(other_account.status().message()), HasSubstr("bob"));
+  EXPECT_THAT(std::string(other_account.status().message()),
+              HasSubstr("already linked to another of your users"));
   EXPECT_FALSE(SubjectOf("plat-b", "bob2").has_value());
+  // The refusals are audited without the platforms' local ids.
+  fedhub::v1::AuditRecord refused = LastAudit();
+  EXPECT_EQ(refused.outcome(), fedhub::v1::AUDIT_OUTCOME_DENIED);
+  EXPECT_THAT(refused.detail(), ::testing::Not(HasSubstr("bob")));
 }
 
 TEST_F(LinkerTest, AnAccountWithConsentsOfItsOwnIsNotMerged) {
@@ -188,6 +193,20 @@ TEST_F(LinkerTest, AnAccountLinkedElsewhereIsNotMerged) {
   auto merged = linker_->Redeem(Platform("plat-b"), NewTicket("plat-a", "alice"), "carol");
   EXPECT_EQ(merged.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(SubjectOf("plat-b", "carol"), SubjectOf("plat-c", "dan"));
+}
+
+TEST_F(LinkerTest, ATicketOfAnAccountMergedSinceIsRefused) {
+  // erin at plat-b asked for a ticket, then joined alice's person record as a bare account:
+  // the old ticket names a person record that no longer exists.
+  std::string stale = NewTicket("plat-b", "erin");
+  ASSERT_TRUE(linker_->Redeem(Platform("plat-b"), NewTicket("plat-a", "alice"), "erin").ok());
+  auto redeemed = linker_->Redeem(Platform("plat-c"), stale, "frank");
+  EXPECT_EQ(redeemed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(redeemed.status().message()), HasSubstr("ask the other platform for a new ticket"));
+  EXPECT_FALSE(SubjectOf("plat-c", "frank").has_value());
+  // A fresh ticket for erin links frank to the merged person.
+  ASSERT_TRUE(linker_->Redeem(Platform("plat-c"), NewTicket("plat-b", "erin"), "frank").ok());
+  EXPECT_EQ(SubjectOf("plat-c", "frank"), SubjectOf("plat-a", "alice"));
 }
 
 TEST_F(LinkerTest, ABareAccountIsJoinedToThePerson) {

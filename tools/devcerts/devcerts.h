@@ -22,7 +22,7 @@ namespace fedhub::devcerts {
 
 struct Principal {
   std::string role;  // platform | recommender | auditor | admin
-  std::string id;    // [a-z][a-z0-9-]{0,63}, as the registry requires
+  std::string id;    // [a-z][a-z0-9-]{0,63} as the registry requires; not "ca" or "hub"
 };
 
 struct DevCertsOptions {

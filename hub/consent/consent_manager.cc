@@ -398,6 +398,9 @@ absl::StatusOr<std::optional<fedhub::v1::Consent>> ConsentManager::ViewFor(
   *c.mutable_granted_at() = Ts(rec.granted_at_micros());
   *c.mutable_expires_at() = Ts(rec.expires_at_micros());
   *c.mutable_evidence() = rec.evidence();
+  // The evidence reference points into the source platform's own records; other platforms
+  // (the target, or every member for an any-member consent) see how and when, not where.
+  if (platform != rec.source_platform_id()) c.mutable_evidence()->clear_reference();
   if (rec.revoked_at_micros() != 0) {
     c.set_state(fedhub::v1::CONSENT_STATE_REVOKED);
     *c.mutable_revoked_at() = Ts(rec.revoked_at_micros());

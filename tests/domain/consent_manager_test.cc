@@ -382,6 +382,11 @@ TEST_F(ConsentManagerTest, APlatformWithoutAnAccountSeesAPairwisePseudonym) {
   EXPECT_FALSE((*for_b)->pairwise_pseudonym().empty());
   EXPECT_NE((*for_b)->pairwise_pseudonym(), (*for_c)->pairwise_pseudonym());
   EXPECT_EQ((*for_b)->pairwise_pseudonym(), pseudonyms_->Pairwise("plat-b", (*rec)->subject()));
+  // The evidence reference stays with the platform that recorded the consent.
+  EXPECT_EQ((*for_b)->evidence().method(), "web-form");
+  EXPECT_EQ((*for_b)->evidence().reference(), "");
+  auto for_a = consents_->ViewFor("plat-a", **rec, storage::NowMicros());
+  EXPECT_EQ((*for_a)->evidence().reference(), "form-17");
 
   ChangeResult targeted = Grant("plat-a", "alice", "plat-b");
   auto trec = consents_->Read(targeted.consent.consent_id());

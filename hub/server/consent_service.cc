@@ -18,13 +18,25 @@ using Base = fedhub::v1::ConsentService::WithCallbackMethod_WatchConsents<
 // Streams ledger changes that involve the calling platform. The ledger is the durable
 // log: the reactor reads it from its cursor, so a slow reader costs the hub nothing but
 // its cursor, and a reconnect with the last sequence misses nothing.
-class WatchReactor final : public grpc::ServerWriteReactor<fedhub::v1::WatchConsentsResponse> {
+class WatchReactor final : public grpc::ServerWriteReactor<fedhub::v1::WatchConsentsResponse>,
+                           public StreamSet::Stream {
  public:
-  WatchReactor(Hub& hub, Caller caller, uint64_t after)
-      : hub_(hub), caller_(std::move(caller)), cursor_(after) {
+  WatchReactor(Hub& hub, StreamSet* streams, Caller caller, uint64_t after)
+      : hub_(hub), streams_(streams), caller_(std::move(caller)), cursor_(after) {
+    if (!streams_->Join(this)) {
+      std::lock_guard lock(mu_);
+      FinishLocked(StreamSet::ShuttingDown());
+      return;
+    }
+    joined_ = true;
     hub_.metrics().StreamOpened();
     listener_ = hub_.consents().AddListener([this](uint64_t) { Pump(); });
     Pump();
+  }
+
+  void End(const grpc::Status& status) override {
+    std::lock_guard lock(mu_);
+    FinishLocked(status);
   }
 
   void OnWriteDone(bool ok) override {
@@ -44,8 +56,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<fedhub::v1::WatchCons
   }
 
   void OnDone() override {
-    hub_.consents().RemoveListener(listener_);
-    hub_.metrics().StreamClosed();
+    if (joined_) {
+      hub_.consents().RemoveListener(listener_);
+      hub_.metrics().StreamClosed();
+      streams_->Leave(this);
+    }
     delete this;
   }
 
@@ -64,6 +79,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<fedhub::v1::WatchCons
         return;
       }
       if (entries->empty()) return;  // idle until the next ledger change
+      // A principal suspended since the stream opened receives nothing more.
+      if (auto still = hub_.registry().Authenticate(caller_.role, caller_.id); !still.ok()) {
+        FinishLocked(ToGrpc(still.status()));
+        return;
+      }
       int64_t now = storage::NowMicros();
       for (const auto& e : *entries) {
         cursor_ = e.sequence();
@@ -96,7 +116,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<fedhub::v1::WatchCons
   }
 
   Hub& hub_;
+  StreamSet* const streams_;
   const Caller caller_;
+  bool joined_ = false;  // set in the constructor only
   int listener_ = -1;
   std::mutex mu_;
   uint64_t cursor_;                                       // guarded by mu_
@@ -107,7 +129,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<fedhub::v1::WatchCons
 
 class ConsentServiceImpl final : public Base {
  public:
-  explicit ConsentServiceImpl(Hub& hub) : hub_(hub) {}
+  ConsentServiceImpl(Hub& hub, StreamSet* streams) : hub_(hub), streams_(streams) {}
 
   grpc::Status GrantConsent(grpc::ServerContext* ctx, const fedhub::v1::GrantConsentRequest* req,
                             fedhub::v1::GrantConsentResponse* resp) override {
@@ -139,7 +161,7 @@ class ConsentServiceImpl final : public Base {
     auto caller = call.Authorize({ROLE_PLATFORM}, "consent.check");
     if (!caller.ok()) return call.Finish(caller.status());
     auto d = hub_.consents().Check(*caller, *req);
-    if (!d.ok()) return call.Finish(d.status());
+    if (!d.ok()) return call.Finish(Refused(*caller, "consent.check", d.status()));
     hub_.metrics().ConsentCheck(d->allowed);
     resp->set_allowed(d->allowed);
     resp->set_consent_id(d->consent_id);
@@ -157,7 +179,7 @@ class ConsentServiceImpl final : public Base {
     auto caller = call.Authorize({ROLE_PLATFORM}, "consent.list");
     if (!caller.ok()) return call.Finish(caller.status());
     auto page = hub_.consents().List(*caller, *req);
-    if (!page.ok()) return call.Finish(page.status());
+    if (!page.ok()) return call.Finish(Refused(*caller, "consent.list", page.status()));
     for (auto& c : page->consents) *resp->add_consents() = std::move(c);
     resp->set_next_page_token(page->next_page_token);
     return call.Finish(absl::OkStatus());
@@ -183,20 +205,29 @@ class ConsentServiceImpl final : public Base {
       after = head->sequence;
     }
     call.Finish(absl::OkStatus());
-    return new WatchReactor(hub_, *caller, after);
+    return new WatchReactor(hub_, streams_, *caller, after);
   }
 
  private:
+  // Check and List write nothing when they succeed; a refusal is still an operation on
+  // consent data that was denied, so it is audited (DESIGN §4). If the audit entry cannot
+  // be made durable the caller gets that error instead.
+  absl::Status Refused(const Caller& caller, std::string_view action, const absl::Status& refusal) {
+    if (absl::Status s = hub_.audit().RecordRefusal(caller, action, refusal); !s.ok()) return s;
+    return refusal;
+  }
+
   class RefusedWatch final : public grpc::ServerWriteReactor<fedhub::v1::WatchConsentsResponse> {
     void OnDone() override { delete this; }
   };
   Hub& hub_;
+  StreamSet* const streams_;
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> NewConsentService(Hub& hub) {
-  return std::make_unique<ConsentServiceImpl>(hub);
+std::unique_ptr<grpc::Service> NewConsentService(Hub& hub, StreamSet* streams) {
+  return std::make_unique<ConsentServiceImpl>(hub, streams);
 }
 
 }  // namespace fedhub::server

@@ -1,5 +1,6 @@
 #include "fedhub/v1/hub.grpc.pb.h"
 #include "fedhub/v1/registry.grpc.pb.h"
+#include "identity/ids.h"
 #include "server/call.h"
 #include "server/services.h"
 
@@ -73,6 +74,7 @@ class RegistryServiceImpl final : public fedhub::v1::RegistryService::Service {
     Call call(hub_, *ctx, "GetPrincipal");
     auto caller = call.Authorize({ROLE_ADMIN}, "registry.get");
     if (!caller.ok()) return call.Finish(caller.status());
+    if (absl::Status v = ids::ValidatePrincipalId(req->id(), "id"); !v.ok()) return call.Finish(v);
     auto p = hub_.registry().Get(req->id());
     if (!p.ok()) return call.Finish(p.status());
     *resp->mutable_principal() = *p;
@@ -84,6 +86,12 @@ class RegistryServiceImpl final : public fedhub::v1::RegistryService::Service {
     Call call(hub_, *ctx, "ListPrincipals");
     auto caller = call.Authorize({ROLE_ADMIN}, "registry.list");
     if (!caller.ok()) return call.Finish(caller.status());
+    // The token is the last id of the previous page; anything else was not issued here.
+    const std::string& token = req->page().page_token();
+    if (!token.empty() && !ids::ValidatePrincipalId(token, "page.page_token").ok()) {
+      return call.Finish(absl::InvalidArgumentError(
+          "page.page_token is not one this hub issued; start without one"));
+    }
     auto page = hub_.registry().List(req->role(), req->page().page_size(), req->page().page_token());
     if (!page.ok()) return call.Finish(page.status());
     for (auto& p : page->principals) *resp->add_principals() = std::move(p);

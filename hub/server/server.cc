@@ -3,6 +3,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 
 #include <fstream>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "fedhub/v1/hub.grpc.pb.h"
 #include "server/services.h"
 
 namespace fedhub::server {
@@ -27,11 +30,57 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view w
   return ss.str();
 }
 
+// Keeps ServerBuilder plugins (server reflection, registered process-wide) off a server:
+// the plaintext health port serves grpc.health.v1 and nothing else.
+class NoPlugins final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->clear();
+  }
+};
+
 }  // namespace
+
+bool StreamSet::Join(Stream* stream) {
+  std::lock_guard lock(mu_);
+  if (closing_) return false;
+  open_.insert(stream);
+  return true;
+}
+
+void StreamSet::Leave(Stream* stream) {
+  std::lock_guard lock(mu_);
+  open_.erase(stream);
+  if (open_.empty()) empty_.notify_all();
+}
+
+grpc::Status StreamSet::ShuttingDown() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "the hub is shutting down; reconnect and resume after your last sequence");
+}
+
+void StreamSet::EndAll() {
+  std::lock_guard lock(mu_);
+  closing_ = true;
+  // A stream leaves only from its OnDone, which gRPC never runs inside End's Finish, so
+  // every pointer here stays valid while the lock is held.
+  for (Stream* s : open_) s->End(ShuttingDown());
+}
+
+void StreamSet::WaitUntilEmpty() {
+  std::unique_lock lock(mu_);
+  empty_.wait(lock, [this] { return open_.empty(); });
+}
 
 struct Server::Rep {
   Hub* hub;
+  StreamSet streams;
   std::vector<std::unique_ptr<grpc::Service>> services;
+  // gRPC's builder refuses a server without a synchronous method to poll for, and the
+  // default health service is added only after that check. HubService's generated base
+  // answers every method UNIMPLEMENTED, so registering it exposes nothing.
+  fedhub::v1::HubService::Service health_placeholder;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<grpc::Server> health_server;
   int port = 0;
@@ -60,7 +109,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Hub& hub) {
   rep->services.push_back(NewHubService(hub));
   rep->services.push_back(NewRegistryService(hub));
   rep->services.push_back(NewLinkingService(hub));
-  rep->services.push_back(NewConsentService(hub));
+  rep->services.push_back(NewConsentService(hub, &rep->streams));
   rep->services.push_back(NewAuditService(hub));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -81,6 +130,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Hub& hub) {
   if (!config.health_listen.empty()) {
     grpc::ServerBuilder hb;
     hb.AddListeningPort(config.health_listen, grpc::InsecureServerCredentials(), &rep->health_port);
+    hb.SetOption(std::make_unique<NoPlugins>());
+    hb.RegisterService(&rep->health_placeholder);
     rep->health_server = hb.BuildAndStart();  // only the default health service
     if (!rep->health_server || rep->health_port == 0) {
       return absl::UnavailableError(Cat("cannot listen on health address ", config.health_listen));
@@ -117,8 +168,11 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   }
   if (rep_->server) {
     if (auto* health = rep_->server->GetHealthCheckService()) health->Shutdown();
+    rep_->streams.EndAll();
     rep_->server->Shutdown(deadline);
     rep_->server->Wait();
+    // Calls still open at the deadline were cancelled; their reactors finish soon after.
+    rep_->streams.WaitUntilEmpty();
     rep_->server.reset();
   }
 }

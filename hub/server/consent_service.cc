@@ -12,8 +12,11 @@ namespace fedhub::server {
 namespace {
 
 using fedhub::v1::ROLE_PLATFORM;
-using Base = fedhub::v1::ConsentService::WithCallbackMethod_WatchConsents<
-    fedhub::v1::ConsentService::Service>;
+// CheckConsent is answered from memory on gRPC's own thread (the callback API), with no
+// hand-off to a handler thread; WatchConsents is a reactor. The rest block in group commit
+// and use the synchronous API's thread pool.
+using Base = fedhub::v1::ConsentService::WithCallbackMethod_CheckConsent<
+    fedhub::v1::ConsentService::WithCallbackMethod_WatchConsents<fedhub::v1::ConsentService::Service>>;
 
 // Streams ledger changes that involve the calling platform. The ledger is the durable
 // log: the reactor reads it from its cursor, so a slow reader costs the hub nothing but
@@ -155,22 +158,12 @@ class ConsentServiceImpl final : public Base {
     return call.Finish(absl::OkStatus());
   }
 
-  grpc::Status CheckConsent(grpc::ServerContext* ctx, const fedhub::v1::CheckConsentRequest* req,
-                            fedhub::v1::CheckConsentResponse* resp) override {
-    Call call(hub_, *ctx, "CheckConsent");
-    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.check");
-    if (!caller.ok()) return call.Finish(caller.status());
-    auto d = hub_.consents().Check(*caller, *req);
-    if (!d.ok()) return call.Finish(Refused(*caller, "consent.check", d.status()));
-    hub_.metrics().ConsentCheck(d->allowed);
-    resp->set_allowed(d->allowed);
-    resp->set_consent_id(d->consent_id);
-    resp->set_reason(d->reason);
-    if (d->allowed) {
-      *resp->mutable_expires_at() =
-          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(d->expires_at_micros);
-    }
-    return call.Finish(absl::OkStatus());
+  grpc::ServerUnaryReactor* CheckConsent(grpc::CallbackServerContext* ctx,
+                                         const fedhub::v1::CheckConsentRequest* req,
+                                         fedhub::v1::CheckConsentResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Check(*ctx, *req, resp));
+    return reactor;
   }
 
   grpc::Status ListConsents(grpc::ServerContext* ctx, const fedhub::v1::ListConsentsRequest* req,
@@ -206,6 +199,26 @@ class ConsentServiceImpl final : public Base {
     }
     call.Finish(absl::OkStatus());
     return new WatchReactor(hub_, streams_, *caller, after);
+  }
+
+  // Only a refusal writes (its audit entry, synced), so the callback thread blocks only
+  // for refused checks, which a well-behaved platform does not make.
+  grpc::Status Check(const grpc::CallbackServerContext& ctx, const fedhub::v1::CheckConsentRequest& req,
+                     fedhub::v1::CheckConsentResponse* resp) {
+    Call call(hub_, ctx, "CheckConsent");
+    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.check");
+    if (!caller.ok()) return call.Finish(caller.status());
+    auto d = hub_.consents().Check(*caller, req);
+    if (!d.ok()) return call.Finish(Refused(*caller, "consent.check", d.status()));
+    hub_.metrics().ConsentCheck(d->allowed);
+    resp->set_allowed(d->allowed);
+    resp->set_consent_id(d->consent_id);
+    resp->set_reason(d->reason);
+    if (d->allowed) {
+      *resp->mutable_expires_at() =
+          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(d->expires_at_micros);
+    }
+    return call.Finish(absl::OkStatus());
   }
 
  private:

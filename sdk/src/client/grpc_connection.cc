@@ -197,6 +197,11 @@ grpc::ChannelArguments MakeChannelArguments(const ClientOptions& options) {
   // watch stream on a dead connection undetected; 0 lifts that limit (the pings stay
   // kKeepaliveTimeMs apart).
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Reconnect to a restarted hub within ~100 ms rather than gRPC's default first backoff
+  // of 1 s; later attempts still back off (to 10 s) while the hub stays away.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000);
   args.SetUserAgentPrefix(Cat("fedhub-sdk-cpp/", FEDHUB_SDK_VERSION));
   if (!options.server_name_override.empty()) {
     args.SetSslTargetNameOverride(options.server_name_override);

@@ -235,7 +235,7 @@ absl::StatusOr<ChangeResult> ConsentManager::Revoke(const Caller& caller,
         }
         if (!ids::LooksLikeConsentId(req.consent_id())) {
           return absl::InvalidArgumentError(
-              Cat("consent_id \"", req.consent_id(), "\" is malformed; it looks like c- and 32 hex digits"));
+              Cat("consent_id \"", req.consent_id(), "\" is malformed; a consent id is c- followed by 32 lowercase hex digits"));
         }
         record.set_consent_id(req.consent_id());
         // One answer for "no such consent" and "not this person's consent", so a
@@ -301,12 +301,19 @@ absl::StatusOr<Decision> ConsentManager::Check(const Caller& caller,
         "a platform may only check flows it takes part in: set source_platform_id or "
         "target_platform_id to your own platform id");
   }
-  if (req.category() == fedhub::v1::DATA_CATEGORY_UNSPECIFIED ||
-      !fedhub::v1::DataCategory_IsValid(req.category())) {
+  if (req.category() == fedhub::v1::DATA_CATEGORY_UNSPECIFIED) {
     return absl::InvalidArgumentError("category is required");
   }
-  if (req.purpose() == fedhub::v1::PURPOSE_UNSPECIFIED || !fedhub::v1::Purpose_IsValid(req.purpose())) {
+  if (!fedhub::v1::DataCategory_IsValid(req.category())) {
+    return absl::InvalidArgumentError(
+        Cat("category ", static_cast<int>(req.category()), " is not a known DataCategory value"));
+  }
+  if (req.purpose() == fedhub::v1::PURPOSE_UNSPECIFIED) {
     return absl::InvalidArgumentError("purpose is required");
+  }
+  if (!fedhub::v1::Purpose_IsValid(req.purpose())) {
+    return absl::InvalidArgumentError(
+        Cat("purpose ", static_cast<int>(req.purpose()), " is not a known Purpose value"));
   }
   auto subject = linker_->Resolve(caller.id, req.user().local_user_id());
   if (!subject.ok()) return subject.status();

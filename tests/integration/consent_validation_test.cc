@@ -200,9 +200,11 @@ TEST_F(ConsentValidationTest, CheckRefusals) {
   ExpectRefused(course(), "course", "consent.check", check("u-1", "course", "store", 0, kSync),
                 Code::kInvalidArgument, "category is required");
   ExpectRefused(course(), "course", "consent.check", check("u-1", "course", "store", 77, kSync),
-                Code::kInvalidArgument, "category");
+                Code::kInvalidArgument, "category 77 is not a known DataCategory value");
   ExpectRefused(course(), "course", "consent.check", check("u-1", "course", "store", kLearning, 0),
                 Code::kInvalidArgument, "purpose is required");
+  ExpectRefused(course(), "course", "consent.check", check("u-1", "course", "store", kLearning, 9),
+                Code::kInvalidArgument, "purpose 9 is not a known Purpose value");
 }
 
 TEST_F(ConsentValidationTest, ListRefusals) {

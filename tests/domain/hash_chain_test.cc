@@ -51,6 +51,15 @@ class HashChainTest : public DomainTest {
   void Overwrite(uint64_t seq, const std::string& value) {
     ASSERT_TRUE(store_->RawPutForTesting(Cf::kAudit, storage::U64Key(seq), value).ok());
   }
+  // Replaces entry `seq` with a different record whose own hash is consistent: what a
+  // forger who cannot rewrite the later entries can do.
+  void Forge(uint64_t seq) {
+    auto original = chain::UnpackStored(Stored(seq));
+    ASSERT_TRUE(original.ok());
+    std::string forged = Record("forged");
+    crypto::Digest hash = chain::EntryHash(chain::kAuditDomain, original->prev_hash, seq, forged);
+    ASSERT_NO_FATAL_FAILURE(Overwrite(seq, chain::PackStored(original->prev_hash, hash, forged)));
+  }
   VerifyResult Verify() {
     auto r = audit_chain().Verify();
     EXPECT_TRUE(r.ok()) << r.status();
@@ -205,11 +214,7 @@ TEST_F(HashChainTest, AChangedPrevHashIsNamed) {
 
 TEST_F(HashChainTest, AReHashedForgeryIsNamedByTheNextEntry) {
   AppendThree();
-  auto original = chain::UnpackStored(Stored(2));
-  ASSERT_TRUE(original.ok());
-  std::string forged = Record("forged");
-  crypto::Digest hash = chain::EntryHash(chain::kAuditDomain, original->prev_hash, 2, forged);
-  ASSERT_NO_FATAL_FAILURE(Overwrite(2, chain::PackStored(original->prev_hash, hash, forged)));
+  ASSERT_NO_FATAL_FAILURE(Forge(2));
   VerifyResult v = Verify();
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.first_bad_sequence, 3u);
@@ -218,11 +223,7 @@ TEST_F(HashChainTest, AReHashedForgeryIsNamedByTheNextEntry) {
 
 TEST_F(HashChainTest, AReHashedLastEntryDisagreesWithTheHead) {
   AppendThree();
-  auto original = chain::UnpackStored(Stored(3));
-  ASSERT_TRUE(original.ok());
-  std::string forged = Record("forged");
-  crypto::Digest hash = chain::EntryHash(chain::kAuditDomain, original->prev_hash, 3, forged);
-  ASSERT_NO_FATAL_FAILURE(Overwrite(3, chain::PackStored(original->prev_hash, hash, forged)));
+  ASSERT_NO_FATAL_FAILURE(Forge(3));
   VerifyResult v = Verify();
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.first_bad_sequence, 3u);

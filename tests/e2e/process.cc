@@ -71,6 +71,20 @@ std::string ReadWhole(const std::string& path) {
   return s.str();
 }
 
+// Starts `exec` with stdin from /dev/null and stdout/stderr on the given descriptors.
+pid_t Spawn(const ExecArgs& exec, int out_fd, int err_fd) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    execve(exec.argv[0], exec.argv.data(), exec.envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 }  // namespace
 
 std::string RunResult::Describe() const {
@@ -86,15 +100,7 @@ RunResult RunProcess(const std::vector<std::string>& args, int guard_ms) {
     return result;
   }
   ExecArgs exec(args);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    execve(exec.argv[0], exec.argv.data(), exec.envp.data());
-    _exit(127);
-  }
+  pid_t pid = Spawn(exec, out_pipe[1], err_pipe[1]);
   close(out_pipe[1]);
   close(err_pipe[1]);
   const auto deadline = Clock::now() + std::chrono::milliseconds(guard_ms);
@@ -145,15 +151,7 @@ std::string Daemon::Start(const std::vector<std::string>& args, const std::strin
   int err_fd = open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (err_fd < 0) return "cannot open " + stderr_file;
   ExecArgs exec(args);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_fd, 2);
-    execve(exec.argv[0], exec.argv.data(), exec.envp.data());
-    _exit(127);
-  }
+  pid_t pid = Spawn(exec, out_pipe[1], err_fd);
   close(out_pipe[1]);
   close(err_fd);
   pid_ = pid;

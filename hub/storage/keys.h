@@ -11,6 +11,7 @@
 //   subject_consents  <subject 16> <consent id>                -> "" (index)
 //   ledger, audit     u64be(sequence)                          -> prev[32] hash[32] encoded
 //   default (meta)    "head/audit", "head/ledger"              -> u64be(size) hash[32]
+//                     "secret/pseudonym"                       -> 32 random bytes (HMAC key)
 #ifndef FEDHUB_HUB_STORAGE_KEYS_H_
 #define FEDHUB_HUB_STORAGE_KEYS_H_
 

@@ -1,6 +1,7 @@
 #include "audit/audit_log.h"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include "core/chain_codec.h"
@@ -86,6 +87,25 @@ absl::Status AuditLog::CommitAudited(
         // If even the audit append fails the whole group fails and the caller sees it.
         (void)Append(txn, record);
       });
+}
+
+void AuditLog::CommitAuditedAsync(const Caller& caller, std::string_view action, ChangeFn change,
+                                  storage::DoneFn done) {
+  auto record = std::make_shared<fedhub::v1::AuditRecord>(BaseRecord(caller, action));
+  store_->CommitAsync(
+      [this, record, change = std::move(change)](storage::Txn& txn) -> absl::Status {
+        absl::Status s = change(txn, *record);
+        if (!s.ok()) return s;
+        record->set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
+        return Append(txn, *record).status();
+      },
+      [this, record](storage::Txn& txn, const absl::Status& refusal) {
+        record->set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
+        record->set_status_code(static_cast<int32_t>(refusal.code()));
+        record->set_detail(std::string(refusal.message()));
+        (void)Append(txn, *record);
+      },
+      std::move(done));
 }
 
 }  // namespace fedhub::audit

@@ -38,6 +38,12 @@ class AuditLog {
                              const std::function<absl::Status(storage::Txn&,
                                                               fedhub::v1::AuditRecord&)>& change);
 
+  // CommitAudited without waiting: `done` gets CommitAudited's result on the committing
+  // thread once the change and its entry are durable (see Store::CommitAsync).
+  using ChangeFn = std::function<absl::Status(storage::Txn&, fedhub::v1::AuditRecord&)>;
+  void CommitAuditedAsync(const Caller& caller, std::string_view action, ChangeFn change,
+                          storage::DoneFn done);
+
   HashChain& chain() { return chain_; }
   // Called after each appended entry is durable (metrics).
   void set_on_durable(std::function<void(const fedhub::v1::AuditRecord&)> fn) {

@@ -167,59 +167,82 @@ fedhub::v1::ConsentReceipt ConsentManager::MakeReceipt(fedhub::v1::ReceiptAction
   return receipt::Sign(*key_, body);
 }
 
-absl::StatusOr<ChangeResult> ConsentManager::Grant(const Caller& caller,
-                                                   const fedhub::v1::GrantConsentRequest& req) {
-  ConsentRecord rec;
-  uint64_t seq = 0;
-  crypto::Digest hash{};
-  absl::Status s = audit_->CommitAudited(
-      caller, "consent.grant", [&](storage::Txn& txn, fedhub::v1::AuditRecord& record) -> absl::Status {
-        record.set_counterparty_id(req.target_platform_id());
-        for (int c : req.categories()) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));
-        for (int p : req.purposes()) record.add_purposes(static_cast<fedhub::v1::Purpose>(p));
-        int64_t now = txn.now_micros();
-        if (absl::Status v = ValidateGrant(req, caller, now); !v.ok()) return v;
-        auto subject = linker_->ResolveOrCreate(txn, caller.id, req.user().local_user_id());
-        if (!subject.ok()) return subject.status();
-        record.set_subject(pseudonyms_->Audit(*subject));
+// The transaction of a grant, shared by Grant and GrantAsync.
+absl::Status ConsentManager::GrantTxn(GrantState& st, storage::Txn& txn,
+                                      fedhub::v1::AuditRecord& record) {
+  record.set_counterparty_id(st.req.target_platform_id());
+  for (int c : st.req.categories()) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));
+  for (int p : st.req.purposes()) record.add_purposes(static_cast<fedhub::v1::Purpose>(p));
+  int64_t now = txn.now_micros();
+  if (absl::Status v = ValidateGrant(st.req, st.caller, now); !v.ok()) return v;
+  auto subject = linker_->ResolveOrCreate(txn, st.caller.id, st.req.user().local_user_id());
+  if (!subject.ok()) return subject.status();
+  record.set_subject(pseudonyms_->Audit(*subject));
 
-        rec.set_consent_id(ids::NewConsentId());
-        rec.set_subject(*subject);
-        rec.set_source_platform_id(caller.id);
-        rec.set_target_platform_id(req.target_platform_id());
-        for (int c : req.categories()) rec.add_categories(c);
-        for (int p : req.purposes()) rec.add_purposes(p);
-        rec.set_granted_at_micros(now);
-        rec.set_expires_at_micros(
-            req.has_expires_at()
-                ? TimeUtil::TimestampToMicroseconds(req.expires_at())
-                : now + std::chrono::duration_cast<std::chrono::microseconds>(options_.max_lifetime).count());
-        *rec.mutable_evidence() = req.evidence();
-        auto ledger_seq = AppendLedger(txn, fedhub::v1::LEDGER_ACTION_GRANT, rec, caller.id, &hash);
-        if (!ledger_seq.ok()) return ledger_seq.status();
-        seq = *ledger_seq;
-        rec.set_grant_ledger_sequence(seq);
+  st.rec.set_consent_id(ids::NewConsentId());
+  st.rec.set_subject(*subject);
+  st.rec.set_source_platform_id(st.caller.id);
+  st.rec.set_target_platform_id(st.req.target_platform_id());
+  for (int c : st.req.categories()) st.rec.add_categories(c);
+  for (int p : st.req.purposes()) st.rec.add_purposes(p);
+  st.rec.set_granted_at_micros(now);
+  st.rec.set_expires_at_micros(
+      st.req.has_expires_at()
+          ? TimeUtil::TimestampToMicroseconds(st.req.expires_at())
+          : now + std::chrono::duration_cast<std::chrono::microseconds>(options_.max_lifetime).count());
+  *st.rec.mutable_evidence() = st.req.evidence();
+  auto ledger_seq = AppendLedger(txn, fedhub::v1::LEDGER_ACTION_GRANT, st.rec, st.caller.id, &st.hash);
+  if (!ledger_seq.ok()) return ledger_seq.status();
+  st.seq = *ledger_seq;
+  st.rec.set_grant_ledger_sequence(st.seq);
 
-        auto subject_value = txn.Get(Cf::kSubjects, *subject);
-        if (!subject_value.ok()) return subject_value.status();
-        fedhub::storage::v1::SubjectRecord srec;
-        if (*subject_value) srec.ParseFromString(**subject_value);
-        srec.set_consent_count(srec.consent_count() + 1);
-        txn.Put(Cf::kSubjects, *subject, srec.SerializeAsString());
-        txn.Put(Cf::kConsents, rec.consent_id(), rec.SerializeAsString());
-        txn.Put(Cf::kSubjectConsents, storage::SubjectConsentKey(*subject, rec.consent_id()), "");
-        record.set_consent_id(rec.consent_id());
-        record.set_detail(Cat("ledger entry ", seq));
-        txn.AfterCommit([this, rec] { index_.Upsert(rec); });
-        return absl::OkStatus();
-      });
-  if (!s.ok()) return s;
+  auto subject_value = txn.Get(Cf::kSubjects, *subject);
+  if (!subject_value.ok()) return subject_value.status();
+  fedhub::storage::v1::SubjectRecord srec;
+  if (*subject_value) srec.ParseFromString(**subject_value);
+  srec.set_consent_count(srec.consent_count() + 1);
+  txn.Put(Cf::kSubjects, *subject, srec.SerializeAsString());
+  txn.Put(Cf::kConsents, st.rec.consent_id(), st.rec.SerializeAsString());
+  txn.Put(Cf::kSubjectConsents, storage::SubjectConsentKey(*subject, st.rec.consent_id()), "");
+  record.set_consent_id(st.rec.consent_id());
+  record.set_detail(Cat("ledger entry ", st.seq));
+  txn.AfterCommit([this, rec = st.rec] { index_.Upsert(rec); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ChangeResult> ConsentManager::GrantResult(const GrantState& st) const {
   ChangeResult out;
-  auto view = ViewFor(caller.id, rec, rec.granted_at_micros());
+  auto view = ViewFor(st.caller.id, st.rec, st.rec.granted_at_micros());
   if (!view.ok()) return view.status();
   out.consent = **view;
-  out.receipt = MakeReceipt(fedhub::v1::RECEIPT_ACTION_GRANT, out.consent, caller.id, seq, hash);
+  out.receipt = MakeReceipt(fedhub::v1::RECEIPT_ACTION_GRANT, out.consent, st.caller.id, st.seq, st.hash);
   return out;
+}
+
+absl::StatusOr<ChangeResult> ConsentManager::Grant(const Caller& caller,
+                                                   const fedhub::v1::GrantConsentRequest& req) {
+  GrantState st{caller, req};
+  absl::Status s = audit_->CommitAudited(
+      caller, "consent.grant", [&](storage::Txn& txn, fedhub::v1::AuditRecord& record) {
+        return GrantTxn(st, txn, record);
+      });
+  if (!s.ok()) return s;
+  return GrantResult(st);
+}
+
+void ConsentManager::GrantAsync(const Caller& caller, const fedhub::v1::GrantConsentRequest& req,
+                                std::function<void(absl::StatusOr<ChangeResult>)> done) {
+  auto st = std::make_shared<GrantState>(GrantState{caller, req});
+  audit_->CommitAuditedAsync(
+      caller, "consent.grant",
+      [this, st](storage::Txn& txn, fedhub::v1::AuditRecord& record) { return GrantTxn(*st, txn, record); },
+      [this, st, done = std::move(done)](const absl::Status& s) {
+        if (!s.ok()) {
+          done(s);
+        } else {
+          done(GrantResult(*st));
+        }
+      });
 }
 
 absl::StatusOr<ChangeResult> ConsentManager::Revoke(const Caller& caller,

@@ -54,6 +54,10 @@ class ConsentManager {
       ConsentOptions options);
 
   absl::StatusOr<ChangeResult> Grant(const Caller& caller, const fedhub::v1::GrantConsentRequest& req);
+  // Grant without blocking the calling thread: `done` runs with Grant's result once the
+  // grant is durable, on the store's committing thread (keep it short).
+  void GrantAsync(const Caller& caller, const fedhub::v1::GrantConsentRequest& req,
+                  std::function<void(absl::StatusOr<ChangeResult>)> done);
   absl::StatusOr<ChangeResult> Revoke(const Caller& caller, const fedhub::v1::RevokeConsentRequest& req);
   absl::StatusOr<Decision> Check(const Caller& caller, const fedhub::v1::CheckConsentRequest& req) const;
   absl::StatusOr<ConsentPage> List(const Caller& caller, const fedhub::v1::ListConsentsRequest& req) const;
@@ -80,6 +84,15 @@ class ConsentManager {
   ConsentManager(storage::Store* store, audit::AuditLog* audit, const registry::Registry* registry,
                  linking::Linker* linker, const Pseudonymizer* pseudonyms,
                  const crypto::SigningKey* key, ConsentOptions options);
+  struct GrantState {
+    Caller caller;
+    fedhub::v1::GrantConsentRequest req;
+    fedhub::storage::v1::ConsentRecord rec;
+    uint64_t seq = 0;
+    crypto::Digest hash{};
+  };
+  absl::Status GrantTxn(GrantState& st, storage::Txn& txn, fedhub::v1::AuditRecord& record);
+  absl::StatusOr<ChangeResult> GrantResult(const GrantState& st) const;
   absl::Status ValidateGrant(const fedhub::v1::GrantConsentRequest& req, const Caller& caller,
                              int64_t now) const;
   absl::StatusOr<uint64_t> AppendLedger(storage::Txn& txn, fedhub::v1::LedgerAction action,

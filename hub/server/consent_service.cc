@@ -1,6 +1,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include "core/chain_codec.h"
@@ -13,10 +14,13 @@ namespace {
 
 using fedhub::v1::ROLE_PLATFORM;
 // CheckConsent is answered from memory on gRPC's own thread (the callback API), with no
-// hand-off to a handler thread; WatchConsents is a reactor. The rest block in group commit
-// and use the synchronous API's thread pool.
-using Base = fedhub::v1::ConsentService::WithCallbackMethod_CheckConsent<
-    fedhub::v1::ConsentService::WithCallbackMethod_WatchConsents<fedhub::v1::ConsentService::Service>>;
+// hand-off to a handler thread; GrantConsent joins a group commit without parking a thread
+// and is completed by the thread that makes the group durable; WatchConsents is a reactor.
+// The rest block in group commit on the synchronous API's thread pool.
+using Base = fedhub::v1::ConsentService::WithCallbackMethod_GrantConsent<
+    fedhub::v1::ConsentService::WithCallbackMethod_CheckConsent<
+        fedhub::v1::ConsentService::WithCallbackMethod_WatchConsents<
+            fedhub::v1::ConsentService::Service>>>;
 
 // Streams ledger changes that involve the calling platform. The ledger is the durable
 // log: the reactor reads it from its cursor, so a slow reader costs the hub nothing but
@@ -134,16 +138,27 @@ class ConsentServiceImpl final : public Base {
  public:
   ConsentServiceImpl(Hub& hub, StreamSet* streams) : hub_(hub), streams_(streams) {}
 
-  grpc::Status GrantConsent(grpc::ServerContext* ctx, const fedhub::v1::GrantConsentRequest* req,
-                            fedhub::v1::GrantConsentResponse* resp) override {
-    Call call(hub_, *ctx, "GrantConsent");
-    auto caller = call.Authorize({ROLE_PLATFORM}, "consent.grant");
-    if (!caller.ok()) return call.Finish(caller.status());
-    auto r = hub_.consents().Grant(*caller, *req);
-    if (!r.ok()) return call.Finish(r.status());
-    *resp->mutable_consent() = std::move(r->consent);
-    *resp->mutable_receipt() = std::move(r->receipt);
-    return call.Finish(absl::OkStatus());
+  grpc::ServerUnaryReactor* GrantConsent(grpc::CallbackServerContext* ctx,
+                                         const fedhub::v1::GrantConsentRequest* req,
+                                         fedhub::v1::GrantConsentResponse* resp) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    auto call = std::make_shared<Call>(hub_, *ctx, "GrantConsent");
+    // Only a refused caller writes here (its audit entry), a rare path.
+    auto caller = call->Authorize({ROLE_PLATFORM}, "consent.grant");
+    if (!caller.ok()) {
+      reactor->Finish(call->Finish(caller.status()));
+      return reactor;
+    }
+    hub_.consents().GrantAsync(*caller, *req, [call, reactor, resp](absl::StatusOr<consent::ChangeResult> r) {
+      if (!r.ok()) {
+        reactor->Finish(call->Finish(r.status()));
+        return;
+      }
+      *resp->mutable_consent() = std::move(r->consent);
+      *resp->mutable_receipt() = std::move(r->receipt);
+      reactor->Finish(call->Finish(absl::OkStatus()));
+    });
+    return reactor;
   }
 
   grpc::Status RevokeConsent(grpc::ServerContext* ctx, const fedhub::v1::RevokeConsentRequest* req,

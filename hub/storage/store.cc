@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -58,16 +59,25 @@ struct Store::Rep {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
   std::shared_ptr<rocksdb::Statistics> statistics;
 
-  // Group commit queue. The front request's thread is the leader.
+  // Group commit queue. The front request leads the next group: a Commit caller on its own
+  // thread, a CommitAsync request on the committer thread.
   struct Request {
-    const TxnFn* fn;
-    const RefusalFn* refused;
+    const TxnFn* fn = nullptr;
+    const RefusalFn* refused = nullptr;
     absl::Status result;
     bool done = false;
     std::condition_variable cv;
+    // CommitAsync requests own their functions and are completed through on_done.
+    TxnFn own_fn;
+    RefusalFn own_refused;
+    DoneFn on_done;
   };
   std::mutex mu;
   std::deque<Request*> queue;  // guarded by mu
+  bool leader_active = false;  // guarded by mu: a group is being written
+  bool stopping = false;       // guarded by mu
+  std::condition_variable committer_cv;
+  std::thread committer;
 
   std::atomic<uint64_t> commits{0}, groups{0}, failed_groups{0};
 
@@ -118,7 +128,33 @@ void Txn::AfterCommit(std::function<void()> fn) { impl_->after.push_back(std::mo
 Store::Store(StoreOptions options, std::unique_ptr<Rep> rep)
     : options_(std::move(options)), rep_(std::move(rep)) {}
 
-Store::~Store() = default;
+Store::~Store() {
+  // Commits what is still queued, then stops the committer, before the database closes.
+  if (rep_ && rep_->committer.joinable()) {
+    {
+      std::lock_guard lock(rep_->mu);
+      rep_->stopping = true;
+    }
+    rep_->committer_cv.notify_one();
+    rep_->committer.join();
+  }
+}
+
+// Runs groups whose first request is asynchronous, so no caller's thread waits for them.
+void Store::CommitterLoop() {
+  std::unique_lock<std::mutex> lock(rep_->mu);
+  while (true) {
+    rep_->committer_cv.wait(lock, [&] {
+      return rep_->stopping ||
+             (!rep_->queue.empty() && !rep_->leader_active && rep_->queue.front()->on_done);
+    });
+    if (!rep_->queue.empty() && !rep_->leader_active && rep_->queue.front()->on_done) {
+      RunGroup(lock);
+    } else if (rep_->stopping) {
+      return;
+    }
+  }
+}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   if (options.path.empty()) {
@@ -152,7 +188,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
             s.IsIOError() ? " (is another fedhubd using it?)" : ""));
   }
   rep->db.reset(raw);
-  return std::unique_ptr<Store>(new Store(options, std::move(rep)));
+  std::unique_ptr<Store> store(new Store(options, std::move(rep)));
+  store->rep_->committer = std::thread([s = store.get()] { s->CommitterLoop(); });
+  return store;
 }
 
 absl::Status Store::Commit(const TxnFn& fn, const RefusalFn& on_refused) {
@@ -162,9 +200,29 @@ absl::Status Store::Commit(const TxnFn& fn, const RefusalFn& on_refused) {
 
   std::unique_lock<std::mutex> lock(rep_->mu);
   rep_->queue.push_back(&self);
-  while (!self.done && rep_->queue.front() != &self) self.cv.wait(lock);
+  while (!self.done && !(rep_->queue.front() == &self && !rep_->leader_active)) self.cv.wait(lock);
   if (self.done) return self.result;
+  RunGroup(lock);
+  return self.result;
+}
 
+void Store::CommitAsync(TxnFn fn, RefusalFn on_refused, DoneFn done) {
+  auto* r = new Rep::Request;
+  r->own_fn = std::move(fn);
+  r->fn = &r->own_fn;
+  r->own_refused = std::move(on_refused);
+  r->refused = r->own_refused ? &r->own_refused : nullptr;
+  r->on_done = std::move(done);
+  std::lock_guard lock(rep_->mu);
+  rep_->queue.push_back(r);
+  if (rep_->queue.front() == r && !rep_->leader_active) rep_->committer_cv.notify_one();
+}
+
+// Called with `lock` held, no group in progress and the queue not empty: commits every
+// request queued so far (up to the limit) as one synced WriteBatch, completes them, and
+// hands leadership to the next request. Returns with `lock` held.
+void Store::RunGroup(std::unique_lock<std::mutex>& lock) {
+  rep_->leader_active = true;
   // This thread leads a group: every request queued so far, up to the limit.
   std::vector<Rep::Request*> group;
   for (Rep::Request* r : rep_->queue) {
@@ -218,15 +276,35 @@ absl::Status Store::Commit(const TxnFn& fn, const RefusalFn& on_refused) {
     rep_->failed_groups.fetch_add(1, std::memory_order_relaxed);
   }
 
+  std::vector<Rep::Request*> async;
   lock.lock();
   for (Rep::Request* r : group) {
     rep_->queue.pop_front();
     if (!write_status.ok()) r->result = write_status;
-    r->done = true;
-    if (r != &self) r->cv.notify_one();
+    if (r->on_done) {
+      async.push_back(r);
+    } else {
+      r->done = true;
+      r->cv.notify_one();
+    }
   }
-  if (!rep_->queue.empty()) rep_->queue.front()->cv.notify_one();
-  return self.result;
+  rep_->leader_active = false;
+  if (!rep_->queue.empty()) {
+    Rep::Request* next = rep_->queue.front();
+    if (next->on_done) {
+      rep_->committer_cv.notify_one();
+    } else {
+      next->cv.notify_one();
+    }
+  }
+  if (!async.empty()) {
+    lock.unlock();
+    for (Rep::Request* r : async) {
+      r->on_done(r->result);
+      delete r;
+    }
+    lock.lock();
+  }
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view key) const {

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,8 @@ using TxnFn = std::function<absl::Status(Txn&)>;
 // Called instead when the TxnFn returned an error: that function's writes are discarded
 // and this one may write a record of the refusal (the audit entry) in the same group.
 using RefusalFn = std::function<void(Txn&, const absl::Status&)>;
+// Completion of CommitAsync: the same status Commit would have returned.
+using DoneFn = std::function<void(const absl::Status&)>;
 
 struct StoreStats {
   uint64_t commits = 0;        // transactions committed
@@ -109,6 +112,12 @@ class Store {
   // refused the write (nothing of the group was applied), else OK once durable.
   absl::Status Commit(const TxnFn& fn, const RefusalFn& on_refused = nullptr);
 
+  // Commit without waiting: queues the transaction in the same groups and returns at once;
+  // `done` runs once the group is durable (or refused), on the thread that wrote the group,
+  // after its AfterCommit hooks. `done` must be short and must not block. Requests still
+  // queued when the Store is destroyed are committed first.
+  void CommitAsync(TxnFn fn, RefusalFn on_refused, DoneFn done);
+
   // Reads committed state.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
 
@@ -128,6 +137,8 @@ class Store {
   struct Rep;
   Store(StoreOptions options, std::unique_ptr<Rep> rep);
   friend class Txn;
+  void RunGroup(std::unique_lock<std::mutex>& lock);
+  void CommitterLoop();
   StoreOptions options_;
   std::unique_ptr<Rep> rep_;
 };

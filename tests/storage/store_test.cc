@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <latch>
 #include <string>
 #include <thread>
@@ -209,6 +211,87 @@ TEST_F(StoreTest, ConcurrentCommitsAllSucceedAndShareSyncs) {
   EXPECT_LT(after.groups - before.groups, static_cast<uint64_t>(kTotal))
       << "every transaction paid for its own sync: no group commit happened";
   EXPECT_EQ(after.failed_groups, 0u);
+}
+
+TEST_F(StoreTest, AsyncAndBlockingCommitsShareGroupsAndEachCompletesOnce) {
+  // Writers mix Commit and CommitAsync; every transaction increments one counter, so a
+  // lost, doubled or reordered-without-overlay transaction shows in the final value.
+  constexpr int kThreads = 6, kEach = 40;
+  std::atomic<int> done_calls{0}, done_ok{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  auto increment = [](Txn& txn) -> absl::Status {
+    auto v = txn.Get(Cf::kMeta, "counter");
+    if (!v.ok()) return v.status();
+    int n = *v ? std::stoi(**v) : 0;
+    txn.Put(Cf::kMeta, "counter", std::to_string(n + 1));
+    return absl::OkStatus();
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if ((t + i) % 2 == 0) {
+          EXPECT_TRUE(store_->Commit(increment).ok());
+        } else {
+          store_->CommitAsync(increment, nullptr, [&](const absl::Status& s) {
+            if (s.ok()) done_ok.fetch_add(1);
+            std::lock_guard lock(mu);
+            done_calls.fetch_add(1);
+            cv.notify_all();
+          });
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const int async_count = kThreads * kEach / 2;
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done_calls.load() == async_count; });
+  }
+  EXPECT_EQ(done_ok.load(), async_count);
+  EXPECT_EQ(Read(Cf::kMeta, "counter"), std::to_string(kThreads * kEach));
+}
+
+TEST_F(StoreTest, AsyncRefusalIsReportedAndItsRecordWritten) {
+  absl::Status seen = absl::UnknownError("not called");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool called = false;
+  store_->CommitAsync(
+      [](Txn& txn) {
+        txn.Put(Cf::kConsents, "c-x", "change");
+        return absl::InvalidArgumentError("bad request");
+      },
+      [](Txn& txn, const absl::Status& refusal) { txn.Put(Cf::kAudit, U64Key(1), refusal.ToString()); },
+      [&](const absl::Status& s) {
+        std::lock_guard lock(mu);
+        seen = s;
+        called = true;
+        cv.notify_all();
+      });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return called; });
+  EXPECT_EQ(seen.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Read(Cf::kConsents, "c-x").has_value());
+  EXPECT_TRUE(Read(Cf::kAudit, U64Key(1)).has_value());
+}
+
+TEST_F(StoreTest, ClosingTheStoreCommitsWhatIsQueued) {
+  std::atomic<int> completed{0};
+  for (int i = 0; i < 50; ++i) {
+    store_->CommitAsync(
+        [i](Txn& txn) {
+          txn.Put(Cf::kConsents, "c-" + std::to_string(i), "v");
+          return absl::OkStatus();
+        },
+        nullptr, [&](const absl::Status& s) { completed.fetch_add(s.ok() ? 1 : 0); });
+  }
+  store_.reset();
+  EXPECT_EQ(completed.load(), 50);
+  Open();
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(Read(Cf::kConsents, "c-" + std::to_string(i)).has_value()) << i;
 }
 
 TEST_F(StoreTest, ReopenKeepsCommittedData) {

@@ -69,41 +69,40 @@ absl::Status AuditLog::RecordRefusal(const Caller& caller, std::string_view acti
   return store_->Commit([&](storage::Txn& txn) { return Append(txn, r).status(); });
 }
 
-absl::Status AuditLog::CommitAudited(
-    const Caller& caller, std::string_view action,
-    const std::function<absl::Status(storage::Txn&, fedhub::v1::AuditRecord&)>& change) {
+absl::Status AuditLog::AppendAllowed(storage::Txn& txn, const ChangeFn& change,
+                                     fedhub::v1::AuditRecord& record) {
+  absl::Status s = change(txn, record);
+  if (!s.ok()) return s;
+  record.set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
+  return Append(txn, record).status();
+}
+
+void AuditLog::AppendDenied(storage::Txn& txn, fedhub::v1::AuditRecord& record,
+                            const absl::Status& refusal) {
+  record.set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
+  record.set_status_code(static_cast<int32_t>(refusal.code()));
+  record.set_detail(std::string(refusal.message()));
+  // If even the audit append fails the whole group fails and the caller sees it.
+  (void)Append(txn, record);
+}
+
+absl::Status AuditLog::CommitAudited(const Caller& caller, std::string_view action,
+                                     const ChangeFn& change) {
   fedhub::v1::AuditRecord record = BaseRecord(caller, action);
   return store_->Commit(
-      [&](storage::Txn& txn) -> absl::Status {
-        absl::Status s = change(txn, record);
-        if (!s.ok()) return s;
-        record.set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
-        return Append(txn, record).status();
-      },
-      [&](storage::Txn& txn, const absl::Status& refusal) {
-        record.set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
-        record.set_status_code(static_cast<int32_t>(refusal.code()));
-        record.set_detail(std::string(refusal.message()));
-        // If even the audit append fails the whole group fails and the caller sees it.
-        (void)Append(txn, record);
-      });
+      [&](storage::Txn& txn) { return AppendAllowed(txn, change, record); },
+      [&](storage::Txn& txn, const absl::Status& refusal) { AppendDenied(txn, record, refusal); });
 }
 
 void AuditLog::CommitAuditedAsync(const Caller& caller, std::string_view action, ChangeFn change,
                                   storage::DoneFn done) {
   auto record = std::make_shared<fedhub::v1::AuditRecord>(BaseRecord(caller, action));
   store_->CommitAsync(
-      [this, record, change = std::move(change)](storage::Txn& txn) -> absl::Status {
-        absl::Status s = change(txn, *record);
-        if (!s.ok()) return s;
-        record->set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
-        return Append(txn, *record).status();
+      [this, record, change = std::move(change)](storage::Txn& txn) {
+        return AppendAllowed(txn, change, *record);
       },
       [this, record](storage::Txn& txn, const absl::Status& refusal) {
-        record->set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
-        record->set_status_code(static_cast<int32_t>(refusal.code()));
-        record->set_detail(std::string(refusal.message()));
-        (void)Append(txn, *record);
+        AppendDenied(txn, *record, refusal);
       },
       std::move(done));
 }

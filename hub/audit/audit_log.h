@@ -34,13 +34,11 @@ class AuditLog {
   // in what it touched (subject, consent, counterparty, detail) on `record`; on success
   // the entry is appended as ALLOWED, on failure the change's writes are dropped and the
   // entry is appended as DENIED with the status code and message, in the same group.
-  absl::Status CommitAudited(const Caller& caller, std::string_view action,
-                             const std::function<absl::Status(storage::Txn&,
-                                                              fedhub::v1::AuditRecord&)>& change);
+  using ChangeFn = std::function<absl::Status(storage::Txn&, fedhub::v1::AuditRecord&)>;
+  absl::Status CommitAudited(const Caller& caller, std::string_view action, const ChangeFn& change);
 
   // CommitAudited without waiting: `done` gets CommitAudited's result on the committing
   // thread once the change and its entry are durable (see Store::CommitAsync).
-  using ChangeFn = std::function<absl::Status(storage::Txn&, fedhub::v1::AuditRecord&)>;
   void CommitAuditedAsync(const Caller& caller, std::string_view action, ChangeFn change,
                           storage::DoneFn done);
 
@@ -51,6 +49,10 @@ class AuditLog {
   }
 
  private:
+  absl::Status AppendAllowed(storage::Txn& txn, const ChangeFn& change,
+                             fedhub::v1::AuditRecord& record);
+  void AppendDenied(storage::Txn& txn, fedhub::v1::AuditRecord& record, const absl::Status& refusal);
+
   storage::Store* store_;
   HashChain chain_;
   std::function<void(const fedhub::v1::AuditRecord&)> on_durable_;

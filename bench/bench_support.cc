@@ -70,8 +70,6 @@ std::string Usage() {
          "  --callers N         concurrent grant callers / baseline writers (default 32)\n"
          "  --client-per-caller each grant caller gets its own fedhub::Client (own channel);\n"
          "                      default: all callers share one Client\n"
-         "  --what-if-max-pollers N  also measure --callers grants against a second server\n"
-         "                      over the same hub whose gRPC sync server has MAX_POLLERS N\n"
          "  --check-callers N   concurrent callers of the check throughput phase (default 8)\n"
          "  --json              print the figures as JSON on stdout (the table goes to stderr)\n"
          "  --keep              keep the temporary directory\n";
@@ -120,10 +118,6 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       auto v = number(0.01);
       if (!v.ok()) return v.status();
       f.seconds = *v;
-    } else if (arg == "--what-if-max-pollers") {
-      auto v = number(0);
-      if (!v.ok()) return v.status();
-      f.what_if_max_pollers = static_cast<int>(*v);
     } else if (arg == "--people" || arg == "--callers" || arg == "--check-callers") {
       auto v = number(1);
       if (!v.ok()) return v.status();

@@ -24,9 +24,6 @@ struct Flags {
   // Grant callers share one fedhub::Client (one channel, one HTTP/2 connection), or
   // each has its own Client (its own channel).
   bool client_per_caller = false;
-  // > 0: also measure grants against a second server over the same hub whose gRPC sync
-  // server has this MAX_POLLERS (see tuned_server.h).
-  int what_if_max_pollers = 0;
   // Concurrent callers of the check throughput phase.
   int check_callers = 8;
   // Machine-readable output on stdout (the table then goes to stderr).

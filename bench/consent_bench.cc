@@ -27,7 +27,6 @@
 #include "hub_fixture.h"
 #include "identity/caller.h"
 #include "raw_writes.h"
-#include "tuned_server.h"
 
 namespace fedhub::bench {
 namespace {
@@ -218,29 +217,6 @@ int Run(const Flags& flags) {
         f.hub().consents().Grant(caller, HubFixture::GrantFor(static_cast<int>(n % f.people()), n));
     return r.ok() ? std::string() : r.status().ToString();
   };
-  // What-if (--what-if-max-pollers): the same calls to a server that keeps its handler threads.
-  std::unique_ptr<TunedServer> tuned_server;
-  std::optional<Client> tuned;
-  if (flags.what_if_max_pollers > 0) {
-    auto s = TunedServer::Start(f.hub(), flags.what_if_max_pollers);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
-      return 2;
-    }
-    tuned_server = std::move(*s);
-    auto c = Client::Connect(ClientOptions::ForPrincipal(f.certs_dir(), kSource,
-                                                         Cat("127.0.0.1:", tuned_server->port())));
-    if (!c.ok()) {
-      std::fprintf(stderr, "%s\n", c.status().ToString().c_str());
-      return 2;
-    }
-    tuned.emplace(std::move(*c));
-  }
-  Op tuned_op = [&](int, uint64_t) -> std::string {
-    uint64_t n = grant_counter.fetch_add(1, std::memory_order_relaxed);
-    auto r = tuned->GrantConsent(HubFixture::GrantFor(static_cast<int>(n % f.people()), n));
-    return r.ok() ? std::string() : r.status().ToString();
-  };
   auto raw_phase = [&](int threads) {
     RawStats before = (*raw)->stats();
     GrantRow row{"raw", "raw RocksDB synced WriteBatch",
@@ -273,11 +249,6 @@ int Run(const Flags& flags) {
         hub_phase("domain_grant", "hub ConsentManager::Grant, no RPC", domain_op, threads));
     report.grants.push_back(
         hub_phase("grpc_grant", "hub GrantConsent over mTLS gRPC", grant_op, threads));
-    if (tuned && threads > 1) {
-      report.grants.push_back(
-          hub_phase("whatif_grant", Cat("what-if: gRPC, MAX_POLLERS ", flags.what_if_max_pollers),
-                    tuned_op, threads));
-    }
   }
 
   std::fprintf(out, "running checks...\n");
@@ -387,9 +358,6 @@ int Run(const Flags& flags) {
     goals.Num("grants_ratio_1", ratio1)
         .Num("grants_ratio_n", ration)
         .Bool("grants_pass", grants_pass);
-    if (flags.what_if_max_pollers > 0 && rawn.rate > 0) {
-      goals.Num("whatif_grants_ratio_n", row("whatif_grant", flags.callers).r.rate / rawn.rate);
-    }
     goals.Num("check_p99_us", check1.p99_us).Bool("check_pass", check_pass);
     Json all;
     all.Num("seconds", secs).Int("cpus", std::thread::hardware_concurrency());
@@ -401,8 +369,6 @@ int Run(const Flags& flags) {
     std::fflush(stdout);
   }
   raw->reset();
-  tuned.reset();
-  tuned_server.reset();
   fixture->reset();
   return errors == 0 ? 0 : 1;
 }

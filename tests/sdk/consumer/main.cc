@@ -81,8 +81,10 @@ int main(int argc, char** argv) {
   head.set_head_hash(std::string(32, '\0'));
   Check(verifier.CheckHead(head).ok(), "ChainVerifier accepts an empty chain");
 
-  // The generated gRPC stubs are installed and link.
-  Check(&fedhub::v1::HubService::NewStub != nullptr, "HubService stub is available");
+  // The installed generated code carries the contract's names.
+  Check(std::string(fedhub::v1::HubService::service_full_name()) == "fedhub.v1.HubService" &&
+            fedhub::v1::GetHubInfoResponse::descriptor()->full_name() == "fedhub.v1.GetHubInfoResponse",
+        "generated service and message names are the contract's");
 
   std::printf("%s\n", failures == 0 ? "all checks passed" : "some checks FAILED");
   return failures == 0 ? 0 : 1;

@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Hub& hub) {
   rep->services.push_back(NewAuditService(hub));
 
   // Debian's Abseil runs deadlock detection on every mutex gRPC takes (several % of CPU per
-  // call); it only reports, and the hub's own locks are std::mutex, outside its reach.
+  // call) and is a debugging aid; the hub's own locks are std::mutex, outside its reach.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

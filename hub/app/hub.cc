@@ -8,6 +8,9 @@ namespace fedhub {
 
 Hub::~Hub() {
   // Domain objects hold pointers into the store; drop them first.
+  streams_.reset();
+  catalogue_.reset();
+  event_log_.reset();
   consents_.reset();
   linker_.reset();
   registry_.reset();
@@ -68,6 +71,23 @@ absl::StatusOr<std::unique_ptr<Hub>> Hub::Open(const config::HubConfig& config,
                                                 hub->pseudonyms_.get(), hub->key_.get(), co);
   if (!consents.ok()) return consents.status();
   hub->consents_ = std::move(*consents);
+
+  stream::LogOptions log_options;
+  log_options.retention_micros = int64_t{config.stream_retention_hours} * 3600 * 1'000'000;
+  log_options.retention_bytes = uint64_t(config.stream_retention_mb) << 20;
+  log_options.trim_interval_micros = int64_t{config.stream_trim_interval_seconds} * 1'000'000;
+  log_options.tail_buffer_events = config.stream_subscriber_buffer_events;
+  auto log = stream::EventLog::Open(hub->store_.get(), log_options);
+  if (!log.ok()) return log.status();
+  hub->event_log_ = std::move(*log);
+  auto catalogue = stream::Catalogue::Open(hub->store_.get(), hub->audit_.get(), hub->registry_.get());
+  if (!catalogue.ok()) return catalogue.status();
+  hub->catalogue_ = std::move(*catalogue);
+  stream::StreamOptions stream_options;
+  stream_options.max_batch_events = config.stream_max_batch_events;
+  hub->streams_ = std::make_unique<stream::Streams>(
+      hub->store_.get(), hub->audit_.get(), hub->linker_.get(), hub->consents_.get(),
+      hub->pseudonyms_.get(), hub->event_log_.get(), hub->catalogue_.get(), stream_options);
   return hub;
 }
 

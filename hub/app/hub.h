@@ -18,6 +18,9 @@
 #include "registry/registry.h"
 #include "server/metrics.h"
 #include "storage/store.h"
+#include "stream/catalogue.h"
+#include "stream/event_log.h"
+#include "stream/streams.h"
 
 namespace fedhub {
 
@@ -39,6 +42,9 @@ class Hub {
   registry::Registry& registry() { return *registry_; }
   linking::Linker& linker() { return *linker_; }
   consent::ConsentManager& consents() { return *consents_; }
+  stream::Streams& streams() { return *streams_; }
+  stream::EventLog& event_log() { return *event_log_; }
+  stream::Catalogue& catalogue() { return *catalogue_; }
   const crypto::SigningKey& signing_key() const { return *key_; }
   const Pseudonymizer& pseudonyms() const { return *pseudonyms_; }
   server::Metrics& metrics() { return *metrics_; }
@@ -55,6 +61,9 @@ class Hub {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<linking::Linker> linker_;
   std::unique_ptr<consent::ConsentManager> consents_;
+  std::unique_ptr<stream::EventLog> event_log_;
+  std::unique_ptr<stream::Catalogue> catalogue_;
+  std::unique_ptr<stream::Streams> streams_;
 };
 
 }  // namespace fedhub

@@ -107,4 +107,17 @@ void AuditLog::CommitAuditedAsync(const Caller& caller, std::string_view action,
       std::move(done));
 }
 
+void AuditLog::AppendAllAsync(std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> records,
+                              storage::DoneFn done) {
+  store_->CommitAsync(
+      [this, records](storage::Txn& txn) -> absl::Status {
+        for (const auto& r : *records) {
+          auto pos = Append(txn, r);
+          if (!pos.ok()) return pos.status();
+        }
+        return absl::OkStatus();
+      },
+      nullptr, std::move(done));
+}
+
 }  // namespace fedhub::audit

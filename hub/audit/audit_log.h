@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "audit/hash_chain.h"
@@ -42,6 +44,10 @@ class AuditLog {
   void CommitAuditedAsync(const Caller& caller, std::string_view action, ChangeFn change,
                           storage::DoneFn done);
 
+  // Appends prepared records (each stamped with the commit time) in one transaction
+  // without waiting; `done` runs once they are durable (see Store::CommitAsync).
+  void AppendAllAsync(std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> records,
+                      storage::DoneFn done);
   HashChain& chain() { return chain_; }
   // Called after each appended entry is durable (metrics).
   void set_on_durable(std::function<void(const fedhub::v1::AuditRecord&)> fn) {

@@ -52,6 +52,11 @@ const std::map<std::string, Setter>& Setters() {
       {"ticket_ttl_seconds", [](HubConfig& c, const std::string& v) { return ParseInt("ticket_ttl_seconds", v, 1, &c.ticket_ttl_seconds); }},
       {"max_consent_days", [](HubConfig& c, const std::string& v) { return ParseInt("max_consent_days", v, 1, &c.max_consent_days); }},
       {"max_threads", [](HubConfig& c, const std::string& v) { return ParseInt("max_threads", v, 4, &c.max_threads); }},
+      {"stream_retention_hours", [](HubConfig& c, const std::string& v) { return ParseInt("stream_retention_hours", v, 0, &c.stream_retention_hours); }},
+      {"stream_retention_mb", [](HubConfig& c, const std::string& v) { return ParseInt("stream_retention_mb", v, 0, &c.stream_retention_mb); }},
+      {"stream_trim_interval_seconds", [](HubConfig& c, const std::string& v) { return ParseInt("stream_trim_interval_seconds", v, 1, &c.stream_trim_interval_seconds); }},
+      {"stream_subscriber_buffer_events", [](HubConfig& c, const std::string& v) { return ParseInt("stream_subscriber_buffer_events", v, 1, &c.stream_subscriber_buffer_events); }},
+      {"stream_max_batch_events", [](HubConfig& c, const std::string& v) { return ParseInt("stream_max_batch_events", v, 1, &c.stream_max_batch_events); }},
   };
   return *kSetters;
 }

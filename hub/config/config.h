@@ -34,6 +34,17 @@ struct HubConfig {
   // If set, the hub writes "<grpc port>\n<metrics port>\n<health port>\n" here once
   // it listens (for tests and scripts that start it on port 0).
   std::string port_file;
+  // Event log retention: events older than this many hours are removed (0: no age limit)...
+  int stream_retention_hours = 168;
+  // ...and the oldest are removed once the log holds more than this many MiB (0: no limit).
+  int stream_retention_mb = 1024;
+  // How often retention by age is applied.
+  int stream_trim_interval_seconds = 10;
+  // Events buffered in memory per subscriber; a subscriber further behind is served from
+  // the durable log until it catches up.
+  int stream_subscriber_buffer_events = 10000;
+  // Most events in one published batch.
+  int stream_max_batch_events = 1000;
   // gRPC server threads (sync handlers block on group commit).
   int max_threads = 256;
 };

@@ -53,8 +53,11 @@ absl::Status ConsentIndex::Load(const storage::Store& store) {
 void ConsentIndex::Upsert(const fedhub::storage::v1::ConsentRecord& r) {
   Entry e{r.consent_id(), r.source_platform_id(), r.target_platform_id(), Bits(r.categories()),
           Bits(r.purposes()), r.expires_at_micros(), r.revoked_at_micros()};
+  std::unique_lock<std::shared_mutex> gate;
+  if (r.revoked_at_micros() != 0) gate = std::unique_lock<std::shared_mutex>(gate_);
   Shard& shard = ShardFor(r.subject());
   std::unique_lock lock(shard.mu);
+  if (gate.owns_lock()) revocations_.fetch_add(1, std::memory_order_acq_rel);
   auto& list = shard.by_subject[r.subject()];
   for (Entry& existing : list) {
     if (existing.consent_id == e.consent_id) {

@@ -7,6 +7,7 @@
 #define FEDHUB_HUB_CONSENT_CONSENT_INDEX_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <shared_mutex>
 #include <string>
@@ -41,6 +42,17 @@ class ConsentIndex {
 
   size_t size() const;
 
+  // The delivery gate. A stream holds DeliveryGuard() from its last consent check of a
+  // message to handing that message to the transport; applying a revocation takes the gate
+  // exclusively. So once Upsert of a revocation has returned, no message checked before it
+  // can still be sent: a deliverer that sees revocations() changed since its check checks
+  // again under the guard.
+  std::shared_lock<std::shared_mutex> DeliveryGuard() const {
+    return std::shared_lock<std::shared_mutex>(gate_);
+  }
+  // Increases with every revocation applied.
+  uint64_t revocations() const { return revocations_.load(std::memory_order_acquire); }
+
  private:
   struct Entry {
     std::string consent_id;
@@ -59,6 +71,8 @@ class ConsentIndex {
   Shard& ShardFor(const std::string& subject);
   const Shard& ShardFor(const std::string& subject) const;
   std::array<Shard, kShards> shards_;
+  mutable std::shared_mutex gate_;
+  std::atomic<uint64_t> revocations_{0};
 };
 
 std::string FormatMicros(int64_t micros);  // RFC 3339, UTC

@@ -294,6 +294,7 @@ absl::StatusOr<ChangeResult> ConsentManager::Revoke(const Caller& caller,
         // The index changes only once the revocation is durable; from then on every
         // check sees it (the AfterCommit hook runs before Commit returns).
         txn.AfterCommit([this, rec] { index_.Upsert(rec); });
+        if (revoke_hook_) return revoke_hook_(txn, rec);
         return absl::OkStatus();
       });
   if (!s.ok()) return s;

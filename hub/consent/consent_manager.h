@@ -80,6 +80,13 @@ class ConsentManager {
 
   const ConsentIndex& index() const { return index_; }
 
+  // Runs inside every revocation's transaction, after the consent index update has been
+  // scheduled (so what the hook appends becomes visible after the index reflects the
+  // revocation). The event log uses it to write the erasure notice in the same batch.
+  // Set before serving; not thread-safe to change.
+  using RevokeHook = std::function<absl::Status(storage::Txn&, const fedhub::storage::v1::ConsentRecord&)>;
+  void set_revoke_hook(RevokeHook hook) { revoke_hook_ = std::move(hook); }
+
  private:
   ConsentManager(storage::Store* store, audit::AuditLog* audit, const registry::Registry* registry,
                  linking::Linker* linker, const Pseudonymizer* pseudonyms,
@@ -113,6 +120,7 @@ class ConsentManager {
   ConsentOptions options_;
   audit::HashChain ledger_;
   ConsentIndex index_;
+  RevokeHook revoke_hook_;
 
   std::mutex listeners_mu_;
   int next_listener_ = 0;

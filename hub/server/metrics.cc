@@ -77,6 +77,12 @@ struct Metrics::Rep {
   prometheus::Family<prometheus::Gauge>& streams =
       prometheus::BuildGauge().Name("fedhub_open_streams")
           .Help("Server streams currently open.").Register(*registry);
+  prometheus::Family<prometheus::Counter>& events =
+      prometheus::BuildCounter().Name("fedhub_stream_events_total")
+          .Help("Stream events: published (stored) and delivered (sent to a subscriber).")
+          .Register(*registry);
+  prometheus::Counter& events_published = events.Add({{"direction", "published"}});
+  prometheus::Counter& events_delivered = events.Add({{"direction", "delivered"}});
   prometheus::Counter& checks_allowed = checks.Add({{"outcome", "allowed"}});
   prometheus::Counter& checks_denied = checks.Add({{"outcome", "denied"}});
   prometheus::Counter& audit_allowed = audit.Add({{"outcome", "allowed"}});
@@ -131,6 +137,8 @@ void Metrics::AuditEntry(bool allowed) {
 }
 void Metrics::StreamOpened() { rep_->open_streams.Increment(); }
 void Metrics::StreamClosed() { rep_->open_streams.Decrement(); }
+void Metrics::EventsPublished(size_t n) { rep_->events_published.Increment(static_cast<double>(n)); }
+void Metrics::EventsDelivered(size_t n) { rep_->events_delivered.Increment(static_cast<double>(n)); }
 
 void Metrics::Serve(const std::string& address) {
   rep_->exposer = std::make_unique<prometheus::Exposer>(address);

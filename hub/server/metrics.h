@@ -27,6 +27,8 @@ class Metrics {
   void AuditEntry(bool allowed);
   void StreamOpened();
   void StreamClosed();
+  void EventsPublished(size_t n);
+  void EventsDelivered(size_t n);
 
   // Starts serving /metrics on `address` ("host:port", port 0 picks one).
   void Serve(const std::string& address);

@@ -7,8 +7,10 @@
 #include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -76,6 +78,8 @@ void StreamSet::WaitUntilEmpty() {
 
 struct Server::Rep {
   Hub* hub;
+  // Declared before `streams`: destroyed after every stream has left.
+  std::unique_ptr<stream::WorkPool> pool;
   StreamSet streams;
   std::vector<std::unique_ptr<grpc::Service>> services;
   // gRPC's builder refuses a server without a synchronous method to poll for, and the
@@ -112,6 +116,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Hub& hub) {
   rep->services.push_back(NewLinkingService(hub));
   rep->services.push_back(NewConsentService(hub, &rep->streams));
   rep->services.push_back(NewAuditService(hub));
+  rep->pool = std::make_unique<stream::WorkPool>(std::max(2u, std::thread::hardware_concurrency()));
+  rep->services.push_back(NewStreamService(hub, &rep->streams, rep->pool.get()));
+  rep->services.push_back(NewCatalogueService(hub));
 
   // Debian's Abseil runs deadlock detection on every mutex gRPC takes (several % of CPU per
   // call) and is a debugging aid; the hub's own locks are std::mutex, outside its reach.

@@ -11,6 +11,7 @@
 #include <grpcpp/support/status.h>
 
 #include "app/hub.h"
+#include "stream/work_pool.h"
 
 namespace fedhub::server {
 
@@ -56,6 +57,9 @@ std::unique_ptr<grpc::Service> NewRegistryService(Hub& hub);
 std::unique_ptr<grpc::Service> NewLinkingService(Hub& hub);
 std::unique_ptr<grpc::Service> NewConsentService(Hub& hub, StreamSet* streams);
 std::unique_ptr<grpc::Service> NewAuditService(Hub& hub);
+// Streams build their messages on `pool`.
+std::unique_ptr<grpc::Service> NewStreamService(Hub& hub, StreamSet* streams, stream::WorkPool* pool);
+std::unique_ptr<grpc::Service> NewCatalogueService(Hub& hub);
 
 }  // namespace fedhub::server
 

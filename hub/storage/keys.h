@@ -10,8 +10,15 @@
 //   consents          <consent id>                             -> ConsentRecord
 //   subject_consents  <subject 16> <consent id>                -> "" (index)
 //   ledger, audit     u64be(sequence)                          -> prev[32] hash[32] encoded
+//   events            u64be(offset)                            -> StoredEvent
+//   event_ids         <publisher> 0x00 <event id>              -> EventIdRecord
+//   catalogue         'i' <publisher> 0x00 <item id>           -> CatalogueEntryRecord
+//                     'p' <publisher>                          -> SharingPolicyRecord
+//   erasures          <notice id> 0x00 <platform id>           -> ErasureAckRecord
 //   default (meta)    "head/audit", "head/ledger"              -> u64be(size) hash[32]
 //                     "secret/pseudonym"                       -> 32 random bytes (HMAC key)
+//                     "events/extent"                          -> u64be(first offset retained)
+//                                                                 u64be(last offset) u64be(bytes)
 #ifndef FEDHUB_HUB_STORAGE_KEYS_H_
 #define FEDHUB_HUB_STORAGE_KEYS_H_
 
@@ -70,6 +77,42 @@ inline std::string SubjectConsentKey(std::string_view subject, std::string_view 
   return k;
 }
 
+// Two strings joined by a 0x00 byte (the first never contains one).
+inline std::string PairKey(std::string_view a, std::string_view b) {
+  std::string k;
+  k.reserve(a.size() + 1 + b.size());
+  k.append(a);
+  k.push_back('\0');
+  k.append(b);
+  return k;
+}
+
+inline std::string EventIdKey(std::string_view publisher, std::string_view event_id) {
+  return PairKey(publisher, event_id);
+}
+
+inline std::string CatalogueItemPrefix(std::string_view publisher = {}) {
+  std::string k("i");
+  k.append(publisher);
+  if (!publisher.empty()) k.push_back('\0');
+  return k;
+}
+
+inline std::string CatalogueItemKey(std::string_view publisher, std::string_view item_id) {
+  return CatalogueItemPrefix(publisher) + std::string(item_id);
+}
+
+inline std::string SharingPolicyKey(std::string_view publisher) {
+  std::string k("p");
+  k.append(publisher);
+  return k;
+}
+
+inline std::string ErasureAckKey(std::string_view notice_id, std::string_view platform) {
+  return PairKey(notice_id, platform);
+}
+
+inline constexpr std::string_view kEventsExtentKey = "events/extent";
 inline constexpr std::string_view kAuditHeadKey = "head/audit";
 inline constexpr std::string_view kLedgerHeadKey = "head/ledger";
 

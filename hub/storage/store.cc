@@ -22,6 +22,7 @@ namespace {
 constexpr std::string_view kCfNames[] = {
     "default", "registry", "links", "subjects", "tickets",
     "consents", "subject_consents", "ledger", "audit",
+    "events", "event_ids", "catalogue", "erasures",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 
@@ -307,19 +308,22 @@ void Store::RunGroup(std::unique_lock<std::mutex>& lock) {
   }
 }
 
-absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view key) const {
+namespace {
+
+absl::StatusOr<std::optional<std::string>> GetAt(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                                                 const rocksdb::ReadOptions& ro,
+                                                 std::string_view key) {
   std::string value;
-  rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), rep_->cf(cf), ToSlice(key), &value);
+  rocksdb::Status s = db->Get(ro, cf, ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "read");
   return std::optional<std::string>(std::move(value));
 }
 
-absl::Status Store::Scan(
-    Cf cf, std::string_view prefix, std::string_view start,
-    const std::function<bool(std::string_view, std::string_view)>& visit) const {
-  rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, rep_->cf(cf)));
+absl::Status ScanAt(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::ReadOptions& ro,
+                    std::string_view prefix, std::string_view start,
+                    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
   std::string_view from = start.empty() || start < prefix ? prefix : start;
   for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
@@ -327,6 +331,53 @@ absl::Status Store::Scan(
     if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
   }
   return FromRocks(it->status(), "scan");
+}
+
+class RocksSnapshot final : public Snapshot {
+ public:
+  explicit RocksSnapshot(const Store::Rep* rep);
+  ~RocksSnapshot() override;
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const override;
+  absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start,
+                    const std::function<bool(std::string_view, std::string_view)>& visit)
+      const override;
+
+ private:
+  const Store::Rep* rep_;
+  const rocksdb::Snapshot* snap_;
+  rocksdb::ReadOptions ro_;
+};
+
+}  // namespace
+
+RocksSnapshot::RocksSnapshot(const Store::Rep* rep) : rep_(rep), snap_(rep->db->GetSnapshot()) {
+  ro_.snapshot = snap_;
+}
+
+RocksSnapshot::~RocksSnapshot() { rep_->db->ReleaseSnapshot(snap_); }
+
+absl::StatusOr<std::optional<std::string>> RocksSnapshot::Get(Cf cf, std::string_view key) const {
+  return GetAt(rep_->db.get(), rep_->cf(cf), ro_, key);
+}
+
+absl::Status RocksSnapshot::Scan(
+    Cf cf, std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  return ScanAt(rep_->db.get(), rep_->cf(cf), ro_, prefix, start, visit);
+}
+
+std::unique_ptr<Snapshot> Store::GetSnapshot() const {
+  return std::make_unique<RocksSnapshot>(rep_.get());
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view key) const {
+  return GetAt(rep_->db.get(), rep_->cf(cf), rocksdb::ReadOptions(), key);
+}
+
+absl::Status Store::Scan(
+    Cf cf, std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  return ScanAt(rep_->db.get(), rep_->cf(cf), rocksdb::ReadOptions(), prefix, start, visit);
 }
 
 absl::Status Store::RawPutForTesting(Cf cf, std::string_view key, std::string_view value) {

@@ -42,6 +42,10 @@ enum class Cf : int {
   kSubjectConsents, // subject || consent id -> "" (index)
   kLedger,          // u64be sequence -> packed chain entry
   kAudit,           // u64be sequence -> packed chain entry
+  kEvents,          // u64be offset -> StoredEvent (the event log)
+  kEventIds,        // publisher || 0 || event id -> EventIdRecord
+  kCatalogue,       // catalogue items and sharing policies
+  kErasures,        // acknowledged erasure notices
   kCount,
 };
 std::string_view CfName(Cf cf);
@@ -64,6 +68,18 @@ struct StoreOptions {
 
 class Store;
 
+// A consistent read-only view of the committed database at one moment. Keep it short-lived:
+// it pins the files and memtables it reads.
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+  virtual absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const = 0;
+  // As Store::Scan, within this view.
+  virtual absl::Status Scan(
+      Cf cf, std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
+};
+
 // A transaction inside Store::Commit. Reads see, in order: this transaction's own
 // writes, then earlier transactions of the same group, then the committed database.
 class Txn {
@@ -79,6 +95,18 @@ class Txn {
 
  private:
   friend class Store;
+
+// A consistent read-only view of the committed database at one moment. Keep it short-lived:
+// it pins the files and memtables it reads.
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+  virtual absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const = 0;
+  // As Store::Scan, within this view.
+  virtual absl::Status Scan(
+      Cf cf, std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
+};
   struct Impl;
   explicit Txn(Impl* impl, int64_t now) : impl_(impl), now_micros_(now) {}
   Impl* impl_;
@@ -127,14 +155,19 @@ class Store {
                     const std::function<bool(std::string_view key, std::string_view value)>&
                         visit) const;
 
+  // A consistent view of everything committed so far.
+  std::unique_ptr<Snapshot> GetSnapshot() const;
+
   // Writes a value outside any transaction, for tests that must corrupt stored data.
   absl::Status RawPutForTesting(Cf cf, std::string_view key, std::string_view value);
 
   StoreStats stats() const;
   const StoreOptions& options() const { return options_; }
 
- private:
+  // The implementation (store.cc), named here so its helpers can reach it.
   struct Rep;
+
+ private:
   Store(StoreOptions options, std::unique_ptr<Rep> rep);
   friend class Txn;
   void RunGroup(std::unique_lock<std::mutex>& lock);

@@ -1,0 +1,320 @@
+#include "stream/streams.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <set>
+#include <unordered_map>
+
+#include "core/crypto.h"
+#include "core/strings.h"
+#include "identity/ids.h"
+#include "storage/keys.h"
+
+namespace fedhub::stream {
+namespace {
+
+using fedhub::storage::v1::EventIdRecord;
+using fedhub::storage::v1::StoredEvent;
+using fedhub::v1::PublishResponse;
+using google::protobuf::util::TimeUtil;
+using storage::Cf;
+
+constexpr std::string_view kNoticePrefix = "erasure-";
+
+std::string DeterministicBytes(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream sos(&out);
+  google::protobuf::io::CodedOutputStream cos(&sos);
+  cos.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&cos);
+  cos.Trim();
+  return out;
+}
+
+PublishResponse Refusal(uint64_t batch_id, const absl::Status& status,
+                        std::vector<fedhub::v1::EventError> errors) {
+  PublishResponse r;
+  r.set_batch_id(batch_id);
+  auto* refused = r.mutable_refused();
+  refused->set_code(static_cast<int>(status.code()));
+  refused->set_message(std::string(status.message()));
+  for (auto& e : errors) *refused->add_errors() = std::move(e);
+  return r;
+}
+
+// The batch's status: the first bad event's code, with a message that names it and says
+// how many others are bad.
+absl::Status BatchStatus(const std::vector<fedhub::v1::EventError>& errors) {
+  const auto& e = errors.front();
+  std::string more = errors.size() > 1 ? Cat(" (and ", errors.size() - 1, " more bad events)") : "";
+  return absl::Status(static_cast<absl::StatusCode>(e.code()),
+                      Cat("events[", e.index(), "] (event_id \"", e.event_id(), "\"): ", e.message(), more,
+                          "; nothing of the batch was stored"));
+}
+
+fedhub::v1::EventError EventErrorOf(uint32_t index, const std::string& event_id, const absl::Status& s) {
+  fedhub::v1::EventError e;
+  e.set_index(index);
+  e.set_event_id(event_id);
+  e.set_code(static_cast<int>(s.code()));
+  e.set_message(std::string(s.message()));
+  return e;
+}
+
+}  // namespace
+
+std::string ErasureNoticeId(const std::string& consent_id) { return Cat(kNoticePrefix, consent_id); }
+
+Streams::Streams(storage::Store* store, audit::AuditLog* audit, linking::Linker* linker,
+                 consent::ConsentManager* consents, const Pseudonymizer* pseudonyms, EventLog* log,
+                 Catalogue* catalogue, StreamOptions options)
+    : store_(store), audit_(audit), linker_(linker), consents_(consents), pseudonyms_(pseudonyms),
+      log_(log), catalogue_(catalogue), options_(options) {
+  consents_->set_revoke_hook([this](storage::Txn& txn, const fedhub::storage::v1::ConsentRecord& rec) {
+    return AppendErasureNotice(txn, rec);
+  });
+}
+
+absl::Status Streams::AppendErasureNotice(storage::Txn& txn,
+                                          const fedhub::storage::v1::ConsentRecord& rec) {
+  StoredEvent ev;
+  ev.set_publisher_platform_id(rec.source_platform_id());
+  ev.set_event_id(ErasureNoticeId(rec.consent_id()));
+  ev.set_published_at_micros(txn.now_micros());
+  ev.set_subject(rec.subject());
+  auto* er = ev.mutable_erasure();
+  er->set_consent_id(rec.consent_id());
+  er->set_target_platform_id(rec.target_platform_id());
+  for (int c : rec.categories()) er->add_categories(c);
+  er->set_revoked_at_micros(rec.revoked_at_micros());
+  std::vector<StoredEvent> events;
+  events.push_back(std::move(ev));
+  return log_->Append(txn, std::move(events)).status();
+}
+
+void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest request,
+                           std::function<void(PublishResponse)> done) {
+  const uint64_t batch_id = request.batch_id();
+  const int n = request.events_size();
+  if (n == 0 || static_cast<size_t>(n) > options_.max_batch_events) {
+    absl::Status s = absl::InvalidArgumentError(
+        Cat("a batch carries 1 to ", options_.max_batch_events, " events; this one has ", n,
+            n == 0 ? "" : "; split it"));
+    (void)audit_->RecordRefusal(caller, "stream.publish", s);
+    done(Refusal(batch_id, s, {}));
+    return;
+  }
+
+  // Everything that needs no stored state is checked here, on the caller's thread.
+  struct State {
+    std::vector<StoredEvent> events;
+    std::vector<std::string> hashes;
+    std::vector<fedhub::v1::EventError> errors;
+    std::vector<uint64_t> offsets;
+    uint32_t duplicates = 0;
+    std::set<int> categories;
+  };
+  auto st = std::make_shared<State>();
+  st->events.resize(n);
+  st->hashes.resize(n);
+  st->offsets.assign(n, 0);
+  std::unordered_map<std::string, int> seen;
+  const int64_t now = storage::NowMicros();
+  for (int i = 0; i < n; ++i) {
+    fedhub::v1::PublishEvent& pe = *request.mutable_events(i);
+    absl::Status s = ValidateEvent(pe, options_.limits);
+    if (s.ok()) {
+      auto [it, fresh] = seen.emplace(pe.event_id(), i);
+      if (!fresh) {
+        s = absl::InvalidArgumentError(Cat("event_id \"", pe.event_id(), "\" is also used by events[",
+                                           it->second, "] of this batch; every event needs its own id"));
+      }
+    }
+    StoredEvent& ev = st->events[i];
+    if (s.ok() && pe.has_profile()) {
+      auto subject = linker_->Resolve(caller.id, pe.profile().user().local_user_id());
+      if (!subject.ok()) {
+        s = subject.status();
+      } else if (!*subject) {
+        s = absl::NotFoundError(Cat("profile.user.local_user_id \"", pe.profile().user().local_user_id(),
+                                    "\" names a person platform '", caller.id,
+                                    "' never named to the hub; record a consent or create a link "
+                                    "ticket for them first"));
+      } else {
+        ev.set_subject(**subject);
+      }
+    }
+    if (!s.ok()) {
+      st->errors.push_back(EventErrorOf(i, pe.event_id(), s));
+      continue;
+    }
+    st->hashes[i] = crypto::ToString(crypto::Sha256(DeterministicBytes(pe)));
+    ev.set_publisher_platform_id(caller.id);
+    ev.set_event_id(pe.event_id());
+    ev.set_published_at_micros(now);
+    if (pe.has_profile()) {
+      for (int c : pe.profile().categories()) st->categories.insert(c);
+      pe.mutable_profile()->clear_user();  // the publisher's local id is not kept
+      *ev.mutable_profile() = std::move(*pe.mutable_profile());
+    } else {
+      *ev.mutable_catalogue() = std::move(*pe.mutable_catalogue());
+    }
+  }
+  if (!st->errors.empty()) {
+    absl::Status s = BatchStatus(st->errors);
+    (void)audit_->RecordRefusal(caller, "stream.publish", s);
+    done(Refusal(batch_id, s, std::move(st->errors)));
+    return;
+  }
+
+  audit_->CommitAuditedAsync(
+      caller, "stream.publish",
+      [this, st, caller_id = caller.id, batch_id](storage::Txn& txn, fedhub::v1::AuditRecord& record) -> absl::Status {
+        std::vector<StoredEvent> fresh;
+        std::vector<int> fresh_index;
+        for (size_t i = 0; i < st->events.size(); ++i) {
+          const StoredEvent& ev = st->events[i];
+          std::string key = storage::EventIdKey(caller_id, ev.event_id());
+          auto existing = txn.Get(Cf::kEventIds, key);
+          if (!existing.ok()) return existing.status();
+          if (*existing) {
+            EventIdRecord rec;
+            if (!rec.ParseFromString(**existing)) return absl::DataLossError("event id record does not parse");
+            if (rec.content_hash() != st->hashes[i]) {
+              st->errors.push_back(EventErrorOf(
+                  i, ev.event_id(),
+                  absl::AlreadyExistsError(Cat("event_id \"", ev.event_id(), "\" was already used for a different "
+                                               "event (stored at offset ", rec.offset(),
+                                               "); re-send it unchanged or give the new event a new id"))));
+              continue;
+            }
+            st->offsets[i] = rec.offset();
+            ++st->duplicates;
+            continue;
+          }
+          fresh.push_back(ev);
+          fresh_index.push_back(static_cast<int>(i));
+        }
+        if (!st->errors.empty()) return BatchStatus(st->errors);
+        uint64_t first = 0;
+        if (!fresh.empty()) {
+          auto appended = log_->Append(txn, fresh);
+          if (!appended.ok()) return appended.status();
+          first = *appended;
+        }
+        for (size_t k = 0; k < fresh.size(); ++k) {
+          uint64_t offset = first + k;
+          int i = fresh_index[k];
+          st->offsets[i] = offset;
+          EventIdRecord rec;
+          rec.set_offset(offset);
+          rec.set_content_hash(st->hashes[i]);
+          txn.Put(Cf::kEventIds, storage::EventIdKey(caller_id, fresh[k].event_id()), rec.SerializeAsString());
+          if (fresh[k].has_catalogue()) catalogue_->Apply(txn, caller_id, fresh[k].catalogue(), offset);
+        }
+        for (int c : st->categories) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));
+        record.set_detail(fresh.empty()
+                              ? Cat("batch ", batch_id, ": ", st->events.size(), " events, all re-sent")
+                              : Cat("batch ", batch_id, ": ", st->events.size(), " events (", st->duplicates,
+                                    " re-sent) stored at offsets ", first, "-", first + fresh.size() - 1));
+        return absl::OkStatus();
+      },
+      [st, batch_id, done = std::move(done)](const absl::Status& s) {
+        if (!s.ok()) {
+          done(Refusal(batch_id, s, std::move(st->errors)));
+          return;
+        }
+        PublishResponse r;
+        r.set_batch_id(batch_id);
+        auto* a = r.mutable_accepted();
+        for (uint64_t o : st->offsets) a->add_offsets(o);
+        a->set_duplicates(st->duplicates);
+        done(std::move(r));
+      });
+}
+
+absl::StatusOr<fedhub::v1::AcknowledgeErasureResponse> Streams::AcknowledgeErasure(
+    const Caller& caller, const fedhub::v1::AcknowledgeErasureRequest& request) {
+  const std::string& notice = request.notice_id();
+  fedhub::v1::AcknowledgeErasureResponse resp;
+  absl::Status s = audit_->CommitAudited(
+      caller, "stream.erasure_ack", [&](storage::Txn& txn, fedhub::v1::AuditRecord& record) -> absl::Status {
+        std::string_view id(notice);
+        if (id.substr(0, kNoticePrefix.size()) != kNoticePrefix ||
+            !ids::LooksLikeConsentId(id.substr(kNoticePrefix.size()))) {
+          return absl::InvalidArgumentError(Cat("notice_id \"", notice.substr(0, 80),
+                                                "\" is malformed; use the notice_id of an ErasureNotice "
+                                                "(\"erasure-\" followed by a consent id)"));
+        }
+        std::string consent_id(id.substr(kNoticePrefix.size()));
+        record.set_consent_id(consent_id);
+        absl::Status not_found = absl::NotFoundError(
+            Cat("no erasure notice \"", notice, "\" is addressed to platform '", caller.id, "'"));
+        auto raw = txn.Get(Cf::kConsents, consent_id);
+        if (!raw.ok()) return raw.status();
+        if (!*raw) return not_found;
+        fedhub::storage::v1::ConsentRecord rec;
+        if (!rec.ParseFromString(**raw)) return absl::DataLossError("consent record does not parse");
+        bool addressed = rec.target_platform_id().empty() ? caller.id != rec.source_platform_id()
+                                                          : caller.id == rec.target_platform_id();
+        if (rec.revoked_at_micros() == 0 || !addressed) return not_found;
+        record.set_subject(pseudonyms_->Audit(rec.subject()));
+        record.set_counterparty_id(rec.source_platform_id());
+        for (int c : rec.categories()) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));
+        std::string key = storage::ErasureAckKey(notice, caller.id);
+        auto ack = txn.Get(Cf::kErasures, key);
+        if (!ack.ok()) return ack.status();
+        fedhub::storage::v1::ErasureAckRecord ack_rec;
+        if (*ack) {
+          if (!ack_rec.ParseFromString(**ack)) return absl::DataLossError("erasure record does not parse");
+          resp.set_already_acknowledged(true);
+          record.set_detail(Cat("notice ", notice, " acknowledged again"));
+        } else {
+          ack_rec.set_acknowledged_at_micros(txn.now_micros());
+          txn.Put(Cf::kErasures, key, ack_rec.SerializeAsString());
+          record.set_detail(Cat("notice ", notice, " acknowledged: data erased"));
+        }
+        *resp.mutable_acknowledged_at() = TimeUtil::MicrosecondsToTimestamp(ack_rec.acknowledged_at_micros());
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+fedhub::v1::GetStreamInfoResponse Streams::Info() const {
+  LogExtent e = log_->extent();
+  fedhub::v1::GetStreamInfoResponse r;
+  r.set_oldest_cursor(e.oldest_cursor());
+  r.set_head_cursor(e.head);
+  r.set_retained_events(e.events());
+  r.set_retained_bytes(e.bytes);
+  return r;
+}
+
+absl::StatusOr<uint64_t> Streams::StartCursor(const fedhub::v1::SubscribeRequest& request,
+                                              std::unique_ptr<storage::Snapshot>* snapshot) const {
+  switch (request.start_case()) {
+    case fedhub::v1::SubscribeRequest::kFromNow:
+      return log_->visible_head();
+    case fedhub::v1::SubscribeRequest::kCatalogueSnapshot: {
+      // The catalogue state and the log extent in one snapshot: the items are exactly
+      // the catalogue as of `head`, and the live changes continue after it.
+      *snapshot = store_->GetSnapshot();
+      auto extent = EventLog::ExtentAt(**snapshot);
+      if (!extent.ok()) return extent.status();
+      return extent->head;
+    }
+    case fedhub::v1::SubscribeRequest::kAfterCursor:
+    case fedhub::v1::SubscribeRequest::START_NOT_SET: {
+      uint64_t cursor = request.after_cursor();
+      if (cursor == 0) return log_->extent().oldest_cursor();
+      if (absl::Status s = log_->CheckCursor(cursor); !s.ok()) return s;
+      return cursor;
+    }
+  }
+  return absl::InvalidArgumentError("start is not a known choice");
+}
+
+}  // namespace fedhub::stream

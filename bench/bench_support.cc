@@ -9,8 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string_view>
 #include <thread>
 
@@ -349,6 +351,38 @@ std::string FormatUs(double us) {
   char buf[32];
   std::snprintf(buf, sizeof buf, us < 100 ? "%.1f" : "%.0f", us);
   return buf;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  if (in) ss << in.rdbuf();
+  if (!in || in.bad()) {
+    return absl::FailedPreconditionError(
+        Cat("cannot read ", what, " ", path, "; check that the file exists and is readable"));
+  }
+  return ss.str();
+}
+
+double ProcessCpuSeconds() { return ProcessUsage().cpu_s; }
+
+LatencyFigures SummarizeLatencies(std::vector<int64_t>& values) {
+  LatencyFigures f;
+  if (values.empty()) return f;
+  std::sort(values.begin(), values.end());
+  auto rank = [&](double p) {
+    size_t r = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
+    return static_cast<double>(values[std::clamp<size_t>(r, 1, values.size()) - 1]);
+  };
+  f.count = values.size();
+  f.p50 = rank(50);
+  f.p99 = rank(99);
+  f.p999 = rank(99.9);
+  f.max = static_cast<double>(values.back());
+  double sum = 0;
+  for (int64_t v : values) sum += static_cast<double>(v);
+  f.mean = sum / static_cast<double>(values.size());
+  return f;
 }
 
 }  // namespace fedhub::bench

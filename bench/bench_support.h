@@ -112,6 +112,20 @@ std::string PhaseJson(const PhaseResult& r);
 std::string FormatRate(double per_second);
 std::string FormatUs(double us);
 
+// The whole file; FAILED_PRECONDITION naming `what` and the path if it cannot be read.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, const std::string& what);
+
+// User + system CPU time of the whole process so far, seconds.
+double ProcessCpuSeconds();
+
+// Nearest-rank percentiles of a set of latencies (any unit; the figures keep it).
+struct LatencyFigures {
+  uint64_t count = 0;
+  double p50 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;
+};
+// Sorts `values`.
+LatencyFigures SummarizeLatencies(std::vector<int64_t>& values);
+
 }  // namespace fedhub::bench
 
 #endif  // FEDHUB_BENCH_BENCH_SUPPORT_H_

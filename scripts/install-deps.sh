@@ -8,6 +8,7 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   librocksdb-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev libabsl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  python3 python3-grpcio python3-protobuf
 )
 
 missing=()

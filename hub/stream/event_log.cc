@@ -210,6 +210,16 @@ LogExtent EventLog::extent() const {
   return extent_;
 }
 
+size_t EventLog::tails_behind() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (Tail* t : tails_) {
+    std::lock_guard tl(t->mu_);
+    n += t->live_ ? 0 : 1;
+  }
+  return n;
+}
+
 uint64_t EventLog::visible_head() const {
   std::lock_guard lock(mu_);
   return visible_;

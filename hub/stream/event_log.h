@@ -104,6 +104,8 @@ class EventLog {
                                   std::vector<fedhub::storage::v1::StoredEvent> events);
 
   LogExtent extent() const;
+  // Readers currently served from the durable log because they fell behind their buffer.
+  size_t tails_behind() const;
   // Newest offset readers may see.
   uint64_t visible_head() const;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "fake_streams.h"
 #include "fedhub/connection.h"
 
 namespace fedhub::testing {
@@ -102,7 +103,9 @@ class ScriptedStream final : public ConsentWatchStream {
 // succeeds with a default response (GetHubInfo answers `hub_info`). Counts calls per
 // method; `on_call` runs inside each attempt (e.g. to advance a fake clock by the time
 // an attempt takes). WatchConsents plays `streams` in order, then streams that end
-// UNAVAILABLE at once.
+// UNAVAILABLE at once. Publish and Subscribe open the calls queued with AddPublishCall /
+// AddSubscribeCall in order, then fresh calls that wait for the test to play them; the
+// test finds every opened call with OpenedPublishCall / OpenedSubscribeCall.
 class FakeConnection : public Connection {
  public:
   void FailNext(int failures, absl::StatusCode code, std::string message = "hub said no") {
@@ -128,6 +131,43 @@ class FakeConnection : public Connection {
   std::vector<v1::WatchConsentsRequest> watch_requests() const {
     std::lock_guard lock(mu_);
     return watch_requests_;
+  }
+
+  std::shared_ptr<FakePublishCall> AddPublishCall() {
+    std::lock_guard lock(mu_);
+    return queued_publish_.emplace_back(std::make_shared<FakePublishCall>());
+  }
+  std::shared_ptr<FakeSubscribeCall> AddSubscribeCall() {
+    std::lock_guard lock(mu_);
+    return queued_subscribe_.emplace_back(std::make_shared<FakeSubscribeCall>());
+  }
+  // The n-th Publish call opened (from 0); null if it was not opened in time.
+  std::shared_ptr<FakePublishCall> OpenedPublishCall(size_t n) {
+    std::unique_lock lock(mu_);
+    if (!opened_cv_.wait_for(lock, kFakeStreamWait,
+                             [&] { return opened_publish_.size() > n; })) {
+      return nullptr;
+    }
+    return opened_publish_[n];
+  }
+  // The n-th Subscribe call opened (from 0) and its request; null if not opened in time.
+  std::shared_ptr<FakeSubscribeCall> OpenedSubscribeCall(size_t n,
+                                                         v1::SubscribeRequest* request = nullptr) {
+    std::unique_lock lock(mu_);
+    if (!opened_cv_.wait_for(lock, kFakeStreamWait,
+                             [&] { return opened_subscribe_.size() > n; })) {
+      return nullptr;
+    }
+    if (request != nullptr) *request = subscribe_requests_[n];
+    return opened_subscribe_[n];
+  }
+  size_t publish_calls() const {
+    std::lock_guard lock(mu_);
+    return opened_publish_.size();
+  }
+  size_t subscribe_calls() const {
+    std::lock_guard lock(mu_);
+    return opened_subscribe_.size();
   }
 
   v1::GetHubInfoResponse hub_info;
@@ -204,6 +244,71 @@ class FakeConnection : public Connection {
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest&) override {
     return Answer<v1::VerifyChainResponse>("VerifyChain");
   }
+  std::unique_ptr<PublishStream> Publish() override {
+    std::lock_guard lock(mu_);
+    ++calls_["Publish"];
+    std::shared_ptr<FakePublishCall> call;
+    if (!queued_publish_.empty()) {
+      call = std::move(queued_publish_.front());
+      queued_publish_.pop_front();
+    } else {
+      call = std::make_shared<FakePublishCall>();
+    }
+    opened_publish_.push_back(call);
+    opened_cv_.notify_all();
+    return FakePublishCall::MakeStream(std::move(call));
+  }
+  std::unique_ptr<SubscribeStream> Subscribe(const v1::SubscribeRequest& request) override {
+    std::lock_guard lock(mu_);
+    ++calls_["Subscribe"];
+    std::shared_ptr<FakeSubscribeCall> call;
+    if (!queued_subscribe_.empty()) {
+      call = std::move(queued_subscribe_.front());
+      queued_subscribe_.pop_front();
+    } else {
+      call = std::make_shared<FakeSubscribeCall>();
+    }
+    opened_subscribe_.push_back(call);
+    subscribe_requests_.push_back(request);
+    opened_cv_.notify_all();
+    return FakeSubscribeCall::MakeStream(std::move(call));
+  }
+  absl::StatusOr<v1::AcknowledgeErasureResponse> AcknowledgeErasure(
+      const v1::AcknowledgeErasureRequest&) override {
+    return Answer<v1::AcknowledgeErasureResponse>("AcknowledgeErasure");
+  }
+  absl::StatusOr<v1::GetStreamInfoResponse> GetStreamInfo(
+      const v1::GetStreamInfoRequest&) override {
+    return Answer<v1::GetStreamInfoResponse>("GetStreamInfo");
+  }
+  absl::StatusOr<v1::SetSharingPolicyResponse> SetSharingPolicy(
+      const v1::SetSharingPolicyRequest&) override {
+    return Answer<v1::SetSharingPolicyResponse>("SetSharingPolicy");
+  }
+  absl::StatusOr<v1::GetSharingPolicyResponse> GetSharingPolicy(
+      const v1::GetSharingPolicyRequest&) override {
+    return Answer<v1::GetSharingPolicyResponse>("GetSharingPolicy");
+  }
+  absl::StatusOr<v1::ListCatalogueResponse> ListCatalogue(
+      const v1::ListCatalogueRequest& request) override {
+    absl::Status s = Attempt("ListCatalogue");
+    if (!s.ok()) return s;
+    std::lock_guard lock(mu_);
+    catalogue_requests_.push_back(request);
+    auto page = catalogue_pages_.find(request.page().page_token());
+    if (page == catalogue_pages_.end()) return v1::ListCatalogueResponse();
+    return page->second;
+  }
+
+  // ListCatalogue answers a request with page token t with catalogue_pages[t].
+  void SetCataloguePage(const std::string& token, v1::ListCatalogueResponse page) {
+    std::lock_guard lock(mu_);
+    catalogue_pages_[token] = std::move(page);
+  }
+  std::vector<v1::ListCatalogueRequest> catalogue_requests() const {
+    std::lock_guard lock(mu_);
+    return catalogue_requests_;
+  }
 
  private:
   absl::Status Attempt(const char* method) {
@@ -227,6 +332,14 @@ class FakeConnection : public Connection {
   std::map<std::string, int> calls_;
   std::deque<StreamScript> streams_;
   std::vector<v1::WatchConsentsRequest> watch_requests_;
+  std::condition_variable opened_cv_;
+  std::deque<std::shared_ptr<FakePublishCall>> queued_publish_;
+  std::vector<std::shared_ptr<FakePublishCall>> opened_publish_;
+  std::deque<std::shared_ptr<FakeSubscribeCall>> queued_subscribe_;
+  std::vector<std::shared_ptr<FakeSubscribeCall>> opened_subscribe_;
+  std::vector<v1::SubscribeRequest> subscribe_requests_;
+  std::map<std::string, v1::ListCatalogueResponse> catalogue_pages_;
+  std::vector<v1::ListCatalogueRequest> catalogue_requests_;
 };
 
 }  // namespace fedhub::testing

@@ -48,6 +48,11 @@ std::vector<Method> IdempotentMethods() {
       M("ListChainEntries", &Connection::ListChainEntries),
       M("GetChainHead", &Connection::GetChainHead),
       M("VerifyChain", &Connection::VerifyChain),
+      M("AcknowledgeErasure", &Connection::AcknowledgeErasure),
+      M("GetStreamInfo", &Connection::GetStreamInfo),
+      M("SetSharingPolicy", &Connection::SetSharingPolicy),
+      M("GetSharingPolicy", &Connection::GetSharingPolicy),
+      M("ListCatalogue", &Connection::ListCatalogue),
   };
 }
 
@@ -218,6 +223,32 @@ TEST_F(sdkRetry, WatchConsentsIsPassedThroughOnce) {
   EXPECT_EQ(fake_->watch_requests()[0].after_sequence(), 42u);
 }
 
+TEST_F(sdkRetry, PublishAndSubscribeArePassedThroughOnce) {
+  std::shared_ptr<Connection> conn = Retrying(FastPolicy());
+  std::shared_ptr<testing::FakePublishCall> publish = fake_->AddPublishCall();
+  publish->End(absl::UnavailableError("hub restarting"));
+  std::unique_ptr<PublishStream> p = conn->Publish();
+  v1::PublishResponse ack;
+  EXPECT_FALSE(p->Read(&ack));
+  EXPECT_EQ(p->Finish().code(), absl::StatusCode::kUnavailable);
+
+  std::shared_ptr<testing::FakeSubscribeCall> subscribe = fake_->AddSubscribeCall();
+  subscribe->End(absl::UnavailableError("hub restarting"));
+  v1::SubscribeRequest request;
+  request.set_after_cursor(42);
+  std::unique_ptr<SubscribeStream> s = conn->Subscribe(request);
+  v1::SubscribeResponse message;
+  EXPECT_FALSE(s->Read(&message));
+  EXPECT_EQ(s->Finish().code(), absl::StatusCode::kUnavailable);
+
+  EXPECT_EQ(fake_->calls("Publish"), 1);
+  EXPECT_EQ(fake_->calls("Subscribe"), 1);
+  v1::SubscribeRequest sent;
+  ASSERT_NE(fake_->OpenedSubscribeCall(0, &sent), nullptr);
+  EXPECT_EQ(sent.after_cursor(), 42u);
+  EXPECT_TRUE(clock_.sleeps().empty());
+}
+
 TEST_F(sdkRetry, ConcurrentCallsEachGetTheirOwnAttempts) {
   std::shared_ptr<Connection> conn = Retrying(FastPolicy(3));
   fake_->FailNext(-1, absl::StatusCode::kUnavailable);
@@ -266,6 +297,32 @@ TEST_F(sdkRetry, ClientPagingStopsOnAnError) {
   EXPECT_EQ(all.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(all.status().message(), "role auditor required");
   EXPECT_EQ(fake_->calls("ListPrincipals"), 1);
+}
+
+TEST_F(sdkRetry, ClientListsEveryCataloguePage) {
+  Client client(Retrying(FastPolicy()));
+  v1::ListCatalogueResponse first;
+  first.add_items()->mutable_item()->set_item_id("a");
+  first.set_next_page_token("p2");
+  v1::ListCatalogueResponse second;
+  second.add_items()->mutable_item()->set_item_id("b");
+  fake_->SetCataloguePage("", first);
+  fake_->SetCataloguePage("p2", second);
+  v1::CatalogueFilter filter;
+  filter.add_languages("en");
+  auto all = client.ListAllCatalogue(filter, /*own=*/true);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].item().item_id(), "a");
+  EXPECT_EQ((*all)[1].item().item_id(), "b");
+  const std::vector<v1::ListCatalogueRequest> requests = fake_->catalogue_requests();
+  ASSERT_EQ(requests.size(), 2u);
+  for (const v1::ListCatalogueRequest& r : requests) {
+    EXPECT_TRUE(r.own());
+    ASSERT_EQ(r.filter().languages_size(), 1);
+    EXPECT_EQ(r.filter().languages(0), "en");
+  }
+  EXPECT_EQ(requests[1].page().page_token(), "p2");
 }
 
 // --- gRPC status -> absl::Status ------------------------------------------------------------

@@ -10,8 +10,11 @@
 //   auto granted = client->GrantConsent(grant);   // receipt in granted->receipt()
 //
 // Every RPC has an overload taking its request message and returning its response message;
-// the other overloads are conveniences that build the request. Errors are the hub's status
-// (code and message verbatim), never exceptions.
+// the other overloads are conveniences that build the request. Streams come raw
+// (WatchConsents, OpenPublishStream, OpenSubscribeStream) and managed: FollowConsents,
+// NewPublisher (fedhub/publisher.h) and Subscribe (fedhub/subscription.h) resume them
+// after a dropped connection. Errors are the hub's status (code and message verbatim), never
+// exceptions.
 //
 // Thread safety: a Client is a cheap handle (a shared_ptr to its Connection); copies share
 // the connection, and all methods may be called from many threads at once.
@@ -31,6 +34,8 @@
 #include "absl/status/statusor.h"
 #include "fedhub/connection.h"
 #include "fedhub/options.h"
+#include "fedhub/publisher.h"
+#include "fedhub/subscription.h"
 
 namespace fedhub {
 
@@ -151,6 +156,42 @@ class Client {
   absl::StatusOr<v1::ChainHead> GetChainHead(v1::Chain chain);
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest& request);
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(v1::Chain chain);
+
+  // --- StreamService (role platform) --------------------------------------------------
+  // A publisher that batches events and re-sends them across reconnections (see
+  // fedhub/publisher.h). INVALID_ARGUMENT for bad options.
+  absl::StatusOr<std::unique_ptr<Publisher>> NewPublisher(PublisherOptions options = {});
+  // A subscription running on its own thread (see fedhub/subscription.h).
+  std::unique_ptr<Subscription> Subscribe(SubscriptionOptions options,
+                                          Subscription::Handler handler,
+                                          Subscription::CursorHook commit_cursor = nullptr);
+  // One raw Publish stream, for callers that manage batches and acknowledgements
+  // themselves. It ends when the connection does.
+  std::unique_ptr<PublishStream> OpenPublishStream();
+  // One raw Subscribe stream. It ends when the connection does.
+  std::unique_ptr<SubscribeStream> OpenSubscribeStream(const v1::SubscribeRequest& request);
+  // Records that the data an erasure notice named was erased. Safe to repeat: the hub keeps
+  // the first acknowledgement (already_acknowledged tells).
+  absl::StatusOr<v1::AcknowledgeErasureResponse> AcknowledgeErasure(
+      const v1::AcknowledgeErasureRequest& request);
+  absl::StatusOr<v1::AcknowledgeErasureResponse> AcknowledgeErasure(const std::string& notice_id);
+  // The event log's oldest and newest cursors.
+  absl::StatusOr<v1::GetStreamInfoResponse> GetStreamInfo(const v1::GetStreamInfoRequest& request);
+  absl::StatusOr<v1::GetStreamInfoResponse> GetStreamInfo();
+
+  // --- CatalogueService (role platform) -----------------------------------------------
+  absl::StatusOr<v1::SetSharingPolicyResponse> SetSharingPolicy(
+      const v1::SetSharingPolicyRequest& request);
+  // Replaces the caller's policy; returns the policy now in force.
+  absl::StatusOr<v1::SharingPolicy> SetSharingPolicy(const v1::SharingPolicy& policy);
+  absl::StatusOr<v1::GetSharingPolicyResponse> GetSharingPolicy(
+      const v1::GetSharingPolicyRequest& request);
+  absl::StatusOr<v1::SharingPolicy> GetSharingPolicy();
+  absl::StatusOr<v1::ListCatalogueResponse> ListCatalogue(const v1::ListCatalogueRequest& request);
+  // Every page: the items shared with the caller that match `filter` (an empty filter takes
+  // all), or with `own` the caller's own published items.
+  absl::StatusOr<std::vector<v1::SharedItem>> ListAllCatalogue(
+      const v1::CatalogueFilter& filter = {}, bool own = false);
 
   // --- Receipts -----------------------------------------------------------------------
   // Verifies `receipt` with the key the hub reports now (GetHubInfo). To verify without

@@ -10,8 +10,9 @@
 // DEADLINE_EXCEEDED. Nothing here throws.
 //
 // Thread safety: implementations must be safe to call from many threads at once; the gRPC
-// and retrying connections are. A ConsentWatchStream is used by one thread, except that
-// Cancel may be called from any thread.
+// and retrying connections are. A ConsentWatchStream or SubscribeStream is used by one
+// thread, a PublishStream by two (one writes, one reads); Cancel may be called from any
+// thread.
 #ifndef FEDHUB_CONNECTION_H_
 #define FEDHUB_CONNECTION_H_
 
@@ -21,10 +22,12 @@
 #include "absl/status/statusor.h"
 #include "fedhub/options.h"
 #include "fedhub/v1/audit.pb.h"
+#include "fedhub/v1/catalogue.pb.h"
 #include "fedhub/v1/consent.pb.h"
 #include "fedhub/v1/hub.pb.h"
 #include "fedhub/v1/linking.pb.h"
 #include "fedhub/v1/registry.pb.h"
+#include "fedhub/v1/stream.pb.h"
 
 namespace fedhub {
 
@@ -34,6 +37,41 @@ class ConsentWatchStream {
   virtual ~ConsentWatchStream() = default;
   // Blocks for the next change. False when the stream has ended; then call Finish.
   virtual bool Read(v1::WatchConsentsResponse* change) = 0;
+  // The stream's final status. Call once, after Read returned false (or after Cancel).
+  virtual absl::Status Finish() = 0;
+  // Ends the stream from any thread: a blocked Read returns false and Finish reports
+  // CANCELLED.
+  virtual void Cancel() = 0;
+};
+
+// An open StreamService.Publish call: batches go out, acknowledgements come back in the
+// order the batches were sent. One thread calls Write and WritesDone while another calls
+// Read (the gRPC synchronous API allows exactly that); Cancel may come from any thread;
+// Finish comes last, when neither Write nor Read is in progress.
+class PublishStream {
+ public:
+  virtual ~PublishStream() = default;
+  // Sends one batch; blocks while the transport's flow control holds it back. False when
+  // the stream is broken: send nothing more, and let Read return false and Finish report why.
+  virtual bool Write(const v1::PublishRequest& batch) = 0;
+  // Blocks for the next acknowledgement. False when the stream has ended.
+  virtual bool Read(v1::PublishResponse* ack) = 0;
+  // No more batches will be written. The hub ends the stream once it has answered all of
+  // them, so Read then returns false.
+  virtual void WritesDone() = 0;
+  // The stream's final status. Call once, after Read returned false (or after Cancel).
+  virtual absl::Status Finish() = 0;
+  // Ends the stream from any thread: blocked Write and Read calls return false and Finish
+  // reports CANCELLED.
+  virtual void Cancel() = 0;
+};
+
+// An open StreamService.Subscribe call.
+class SubscribeStream {
+ public:
+  virtual ~SubscribeStream() = default;
+  // Blocks for the next message. False when the stream has ended; then call Finish.
+  virtual bool Read(v1::SubscribeResponse* message) = 0;
   // The stream's final status. Call once, after Read returned false (or after Cancel).
   virtual absl::Status Finish() = 0;
   // Ends the stream from any thread: a blocked Read returns false and Finish reports
@@ -88,6 +126,25 @@ class Connection {
       const v1::GetChainHeadRequest&) = 0;
   virtual absl::StatusOr<v1::VerifyChainResponse> VerifyChain(
       const v1::VerifyChainRequest&) = 0;
+
+  // StreamService
+  // Never null; a stream that could not start reports its error from Read/Finish (and
+  // Write returns false).
+  virtual std::unique_ptr<PublishStream> Publish() = 0;
+  // Never null; a stream that could not start reports its error from Read/Finish.
+  virtual std::unique_ptr<SubscribeStream> Subscribe(const v1::SubscribeRequest&) = 0;
+  virtual absl::StatusOr<v1::AcknowledgeErasureResponse> AcknowledgeErasure(
+      const v1::AcknowledgeErasureRequest&) = 0;
+  virtual absl::StatusOr<v1::GetStreamInfoResponse> GetStreamInfo(
+      const v1::GetStreamInfoRequest&) = 0;
+
+  // CatalogueService
+  virtual absl::StatusOr<v1::SetSharingPolicyResponse> SetSharingPolicy(
+      const v1::SetSharingPolicyRequest&) = 0;
+  virtual absl::StatusOr<v1::GetSharingPolicyResponse> GetSharingPolicy(
+      const v1::GetSharingPolicyRequest&) = 0;
+  virtual absl::StatusOr<v1::ListCatalogueResponse> ListCatalogue(
+      const v1::ListCatalogueRequest&) = 0;
 };
 
 // A Connection over one mutual-TLS gRPC channel to options.endpoint. Reads the three PEM
@@ -97,7 +154,9 @@ class Connection {
 absl::StatusOr<std::shared_ptr<Connection>> MakeGrpcConnection(const ClientOptions& options);
 
 // Wraps `inner` so that idempotent calls are retried under `policy` (see RetryPolicy);
-// every other call, and WatchConsents, passes through once.
+// every other call, and the streams (WatchConsents, Publish, Subscribe), passes through
+// once: fedhub::Client::FollowConsents, fedhub::Publisher and fedhub::Subscription resume
+// streams themselves.
 std::shared_ptr<Connection> MakeRetryingConnection(std::shared_ptr<Connection> inner,
                                                    RetryPolicy policy);
 

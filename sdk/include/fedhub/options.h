@@ -16,12 +16,18 @@ namespace fedhub {
 // So the delay never exceeds max_backoff, jitter = 0 is deterministic and jitter = 1 is
 // "full jitter" (uniform in [0, nominal]), which spreads many clients that failed together.
 //
-// Only idempotent calls are retried (every Get*, List*, Check*, Verify* call and
-// GetHubInfo), and only after UNAVAILABLE, ABORTED or DEADLINE_EXCEEDED. Calls that change
-// state (Grant, Revoke, Register, Suspend, Reinstate, Create, Redeem, Unlink) run exactly
-// once: the hub may have applied a change whose answer was lost, and repeating it could
-// grant a second consent or burn a ticket. RESOURCE_EXHAUSTED is never retried: it means
+// Only idempotent calls are retried (every Get*, List*, Check*, Verify* call, GetHubInfo,
+// and the two calls whose repetition changes nothing: AcknowledgeErasure records the first
+// acknowledgement only, SetSharingPolicy replaces the whole policy), and only after
+// UNAVAILABLE, ABORTED or DEADLINE_EXCEEDED. Calls that change state otherwise (Grant,
+// Revoke, Register, Suspend, Reinstate, Create, Redeem, Unlink) run exactly once: the hub
+// may have applied a change whose answer was lost, and repeating it could grant a second
+// consent or burn a ticket. RESOURCE_EXHAUSTED is never retried: it means
 // the request or the hub's limits must change, not the timing.
+//
+// fedhub::Publisher and fedhub::Subscription pace their stream reconnections with a
+// RetryPolicy too (total_timeout bounds a streak of failed reconnections there); their
+// headers say which stream ends they resume after.
 struct RetryPolicy {
   // Attempts in total, including the first; values below 1 mean 1 (no retries).
   int max_attempts = 4;
@@ -52,8 +58,8 @@ struct ClientOptions {
   // Host name to check the hub's certificate against instead of the endpoint's host,
   // e.g. "localhost" when reaching a development hub through another address.
   std::string server_name_override;
-  // Deadline of each unary call attempt. Streams (WatchConsents) have none: they live
-  // until cancelled, and keepalive detects a dead connection.
+  // Deadline of each unary call attempt. Streams (WatchConsents, Publish, Subscribe) have
+  // none: they live until cancelled, and keepalive detects a dead connection.
   std::chrono::milliseconds deadline{5000};
   // Retries of idempotent calls; see RetryPolicy.
   RetryPolicy retry;

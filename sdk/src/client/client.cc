@@ -297,6 +297,95 @@ absl::StatusOr<v1::VerifyChainResponse> Client::VerifyChain(v1::Chain chain) {
   return connection_->VerifyChain(request);
 }
 
+// --- StreamService ---------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<Publisher>> Client::NewPublisher(PublisherOptions options) {
+  return Publisher::Start(connection_, std::move(options));
+}
+
+std::unique_ptr<Subscription> Client::Subscribe(SubscriptionOptions options,
+                                                Subscription::Handler handler,
+                                                Subscription::CursorHook commit_cursor) {
+  return Subscription::Start(connection_, std::move(options), std::move(handler),
+                             std::move(commit_cursor));
+}
+
+std::unique_ptr<PublishStream> Client::OpenPublishStream() { return connection_->Publish(); }
+
+std::unique_ptr<SubscribeStream> Client::OpenSubscribeStream(const v1::SubscribeRequest& request) {
+  return connection_->Subscribe(request);
+}
+
+absl::StatusOr<v1::AcknowledgeErasureResponse> Client::AcknowledgeErasure(
+    const v1::AcknowledgeErasureRequest& request) {
+  return connection_->AcknowledgeErasure(request);
+}
+
+absl::StatusOr<v1::AcknowledgeErasureResponse> Client::AcknowledgeErasure(
+    const std::string& notice_id) {
+  v1::AcknowledgeErasureRequest request;
+  request.set_notice_id(notice_id);
+  return connection_->AcknowledgeErasure(request);
+}
+
+absl::StatusOr<v1::GetStreamInfoResponse> Client::GetStreamInfo(
+    const v1::GetStreamInfoRequest& request) {
+  return connection_->GetStreamInfo(request);
+}
+
+absl::StatusOr<v1::GetStreamInfoResponse> Client::GetStreamInfo() {
+  return connection_->GetStreamInfo(v1::GetStreamInfoRequest());
+}
+
+// --- CatalogueService ------------------------------------------------------------------
+
+absl::StatusOr<v1::SetSharingPolicyResponse> Client::SetSharingPolicy(
+    const v1::SetSharingPolicyRequest& request) {
+  return connection_->SetSharingPolicy(request);
+}
+
+absl::StatusOr<v1::SharingPolicy> Client::SetSharingPolicy(const v1::SharingPolicy& policy) {
+  v1::SetSharingPolicyRequest request;
+  *request.mutable_policy() = policy;
+  auto response = connection_->SetSharingPolicy(request);
+  if (!response.ok()) return response.status();
+  return response->policy();
+}
+
+absl::StatusOr<v1::GetSharingPolicyResponse> Client::GetSharingPolicy(
+    const v1::GetSharingPolicyRequest& request) {
+  return connection_->GetSharingPolicy(request);
+}
+
+absl::StatusOr<v1::SharingPolicy> Client::GetSharingPolicy() {
+  auto response = connection_->GetSharingPolicy(v1::GetSharingPolicyRequest());
+  if (!response.ok()) return response.status();
+  return response->policy();
+}
+
+absl::StatusOr<v1::ListCatalogueResponse> Client::ListCatalogue(
+    const v1::ListCatalogueRequest& request) {
+  return connection_->ListCatalogue(request);
+}
+
+absl::StatusOr<std::vector<v1::SharedItem>> Client::ListAllCatalogue(
+    const v1::CatalogueFilter& filter, bool own) {
+  std::vector<v1::SharedItem> all;
+  absl::Status status = ForEachPage([&](const std::string& token) -> absl::StatusOr<std::string> {
+    v1::ListCatalogueRequest request;
+    *request.mutable_filter() = filter;
+    request.set_own(own);
+    request.mutable_page()->set_page_size(1000);
+    request.mutable_page()->set_page_token(token);
+    auto page = connection_->ListCatalogue(request);
+    if (!page.ok()) return page.status();
+    all.insert(all.end(), page->items().begin(), page->items().end());
+    return page->next_page_token();
+  });
+  if (!status.ok()) return status;
+  return all;
+}
+
 // --- Receipts --------------------------------------------------------------------------
 
 absl::StatusOr<v1::ReceiptBody> Client::VerifyReceipt(const v1::ConsentReceipt& receipt) {

@@ -11,13 +11,16 @@
 #include <grpcpp/grpcpp.h>
 
 #include "client/grpc_status.h"
+#include "client/grpc_streams.h"
 #include "core/strings.h"
 #include "fedhub/connection.h"
 #include "fedhub/v1/audit.grpc.pb.h"
+#include "fedhub/v1/catalogue.grpc.pb.h"
 #include "fedhub/v1/consent.grpc.pb.h"
 #include "fedhub/v1/hub.grpc.pb.h"
 #include "fedhub/v1/linking.grpc.pb.h"
 #include "fedhub/v1/registry.grpc.pb.h"
+#include "fedhub/v1/stream.grpc.pb.h"
 
 #ifndef FEDHUB_SDK_VERSION
 #error "FEDHUB_SDK_VERSION must be defined by the build"
@@ -25,62 +28,6 @@
 
 namespace fedhub::client {
 namespace {
-
-// One WatchConsents call. The context outlives the reader (declared first, destroyed
-// last), as gRPC requires.
-class GrpcWatchStream final : public ConsentWatchStream {
- public:
-  GrpcWatchStream(v1::ConsentService::Stub& stub, const v1::WatchConsentsRequest& request)
-      : context_(std::make_unique<grpc::ClientContext>()) {
-    // No deadline: a watch lives until cancelled; keepalive catches a dead connection.
-    reader_ = stub.WatchConsents(context_.get(), request);
-  }
-
-  ~GrpcWatchStream() override {
-    if (finished_) return;
-    // Finish must run for the call to release its resources; cancel first so it cannot
-    // block on a hub that keeps sending, and drain what is still in flight.
-    context_->TryCancel();
-    v1::WatchConsentsResponse discard;
-    while (!read_done_ && reader_->Read(&discard)) {
-    }
-    reader_->Finish().ok();
-  }
-
-  bool Read(v1::WatchConsentsResponse* change) override {
-    // gRPC allows no Read after one returned false.
-    if (finished_ || read_done_) return false;
-    if (reader_->Read(change)) return true;
-    read_done_ = true;
-    return false;
-  }
-
-  absl::Status Finish() override {
-    if (!finished_) {
-      // Finish waits for the server's status; after an early Finish (Read never returned
-      // false) the call must be cancelled and drained first or it would block.
-      if (!read_done_) {
-        context_->TryCancel();
-        v1::WatchConsentsResponse discard;
-        while (reader_->Read(&discard)) {
-        }
-        read_done_ = true;
-      }
-      final_status_ = FromGrpcStatus(reader_->Finish());
-      finished_ = true;
-    }
-    return final_status_;
-  }
-
-  void Cancel() override { context_->TryCancel(); }  // thread-safe in gRPC
-
- private:
-  std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReader<v1::WatchConsentsResponse>> reader_;
-  bool read_done_ = false;
-  bool finished_ = false;
-  absl::Status final_status_;
-};
 
 class GrpcConnection final : public Connection {
  public:
@@ -91,7 +38,9 @@ class GrpcConnection final : public Connection {
         registry_(channel_),
         linking_(channel_),
         consent_(channel_),
-        audit_(channel_) {}
+        audit_(channel_),
+        stream_(channel_),
+        catalogue_(channel_) {}
 
   absl::StatusOr<v1::GetHubInfoResponse> GetHubInfo(const v1::GetHubInfoRequest& r) override {
     return Unary(hub_, &v1::HubService::Stub::GetHubInfo, r);
@@ -148,7 +97,7 @@ class GrpcConnection final : public Connection {
     return Unary(consent_, &v1::ConsentService::Stub::ListConsents, r);
   }
   std::unique_ptr<ConsentWatchStream> WatchConsents(const v1::WatchConsentsRequest& r) override {
-    return std::make_unique<GrpcWatchStream>(consent_, r);
+    return OpenWatchConsents(consent_, r);
   }
 
   absl::StatusOr<v1::ListChainEntriesResponse> ListChainEntries(
@@ -161,6 +110,32 @@ class GrpcConnection final : public Connection {
   }
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest& r) override {
     return Unary(audit_, &v1::AuditService::Stub::VerifyChain, r);
+  }
+
+  std::unique_ptr<PublishStream> Publish() override { return OpenPublish(stream_); }
+  std::unique_ptr<SubscribeStream> Subscribe(const v1::SubscribeRequest& r) override {
+    return OpenSubscribe(stream_, r);
+  }
+  absl::StatusOr<v1::AcknowledgeErasureResponse> AcknowledgeErasure(
+      const v1::AcknowledgeErasureRequest& r) override {
+    return Unary(stream_, &v1::StreamService::Stub::AcknowledgeErasure, r);
+  }
+  absl::StatusOr<v1::GetStreamInfoResponse> GetStreamInfo(
+      const v1::GetStreamInfoRequest& r) override {
+    return Unary(stream_, &v1::StreamService::Stub::GetStreamInfo, r);
+  }
+
+  absl::StatusOr<v1::SetSharingPolicyResponse> SetSharingPolicy(
+      const v1::SetSharingPolicyRequest& r) override {
+    return Unary(catalogue_, &v1::CatalogueService::Stub::SetSharingPolicy, r);
+  }
+  absl::StatusOr<v1::GetSharingPolicyResponse> GetSharingPolicy(
+      const v1::GetSharingPolicyRequest& r) override {
+    return Unary(catalogue_, &v1::CatalogueService::Stub::GetSharingPolicy, r);
+  }
+  absl::StatusOr<v1::ListCatalogueResponse> ListCatalogue(
+      const v1::ListCatalogueRequest& r) override {
+    return Unary(catalogue_, &v1::CatalogueService::Stub::ListCatalogue, r);
   }
 
  private:
@@ -184,6 +159,8 @@ class GrpcConnection final : public Connection {
   v1::LinkingService::Stub linking_;
   v1::ConsentService::Stub consent_;
   v1::AuditService::Stub audit_;
+  v1::StreamService::Stub stream_;
+  v1::CatalogueService::Stub catalogue_;
 };
 
 }  // namespace

@@ -88,6 +88,36 @@ class RetryingConnection final : public Connection {
     return Call(Idempotency::kIdempotent, &Connection::VerifyChain, r);
   }
 
+  // Publisher and Subscription resume these from what they know was acknowledged or
+  // processed; a retry here could not know that.
+  std::unique_ptr<PublishStream> Publish() override { return inner_->Publish(); }
+  std::unique_ptr<SubscribeStream> Subscribe(const v1::SubscribeRequest& r) override {
+    return inner_->Subscribe(r);
+  }
+  // Repeating it records nothing new: the hub keeps the first acknowledgement.
+  absl::StatusOr<v1::AcknowledgeErasureResponse> AcknowledgeErasure(
+      const v1::AcknowledgeErasureRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::AcknowledgeErasure, r);
+  }
+  absl::StatusOr<v1::GetStreamInfoResponse> GetStreamInfo(
+      const v1::GetStreamInfoRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::GetStreamInfo, r);
+  }
+
+  // The request replaces the whole policy, so a repeat leaves the same policy in force.
+  absl::StatusOr<v1::SetSharingPolicyResponse> SetSharingPolicy(
+      const v1::SetSharingPolicyRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::SetSharingPolicy, r);
+  }
+  absl::StatusOr<v1::GetSharingPolicyResponse> GetSharingPolicy(
+      const v1::GetSharingPolicyRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::GetSharingPolicy, r);
+  }
+  absl::StatusOr<v1::ListCatalogueResponse> ListCatalogue(
+      const v1::ListCatalogueRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::ListCatalogue, r);
+  }
+
  private:
   // Runs `method` on the inner connection, retrying under the policy. The result is the
   // last attempt's, unchanged, so the caller sees the hub's own code and message.

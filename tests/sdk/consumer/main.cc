@@ -1,5 +1,6 @@
 // Uses the installed SDK the way a member platform does and checks the behaviour that
-// needs no hub: argument errors, an unreachable hub, and offline receipt verification.
+// needs no hub: argument errors, an unreachable hub (for unary calls and for the publisher),
+// and offline receipt verification.
 //
 //   fedhub_consumer <certs_dir> <unreachable_endpoint>
 //
@@ -11,6 +12,8 @@
 #include "fedhub/client.h"
 #include "fedhub/connection.h"
 #include "fedhub/options.h"
+#include "fedhub/publisher.h"
+#include "fedhub/subscription.h"
 #include "fedhub/v1/hub.grpc.pb.h"
 #include "fedhub/verify.h"
 
@@ -57,6 +60,36 @@ int main(int argc, char** argv) {
     auto info = client->GetHubInfo();
     Check(!info.ok() && info.status().code() == absl::StatusCode::kUnavailable,
           "GetHubInfo on an unreachable hub is UNAVAILABLE", info.status());
+  }
+
+  // The publisher and the subscription check their arguments; against an unreachable hub
+  // a published event fails once the reconnect policy gives up.
+  if (client.ok()) {
+    fedhub::PublisherOptions bad_options;
+    bad_options.max_batch_events = 0;
+    auto bad_publisher = client->NewPublisher(bad_options);
+    Check(bad_publisher.status().code() == absl::StatusCode::kInvalidArgument,
+          "NewPublisher with max_batch_events 0 is INVALID_ARGUMENT", bad_publisher.status());
+
+    fedhub::PublisherOptions publisher_options;
+    publisher_options.reconnect.initial_backoff = std::chrono::milliseconds(5);
+    publisher_options.reconnect.total_timeout = std::chrono::milliseconds(200);
+    auto publisher = client->NewPublisher(publisher_options);
+    Check(publisher.ok(), "NewPublisher with default options starts", publisher.status());
+    if (publisher.ok()) {
+      fedhub::v1::PublishEvent event;
+      event.set_event_id("consumer-1");
+      event.mutable_catalogue()->mutable_item()->set_item_id("item-1");
+      event.mutable_catalogue()->set_removed(true);
+      absl::StatusOr<uint64_t> offset = (*publisher)->Publish(event).get();
+      Check(offset.status().code() == absl::StatusCode::kUnavailable,
+            "an event published to an unreachable hub fails UNAVAILABLE", offset.status());
+    }
+
+    auto subscription = client->Subscribe(fedhub::SubscriptionOptions{}, nullptr);
+    const absl::Status ended = subscription->Wait();
+    Check(ended.code() == absl::StatusCode::kInvalidArgument,
+          "Subscribe without a handler ends INVALID_ARGUMENT", ended);
   }
 
   // Offline verification with the wrong sizes.

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# The run command: installs what is missing, builds, then runs the quickstart scenario —
-# a fresh hub on embedded RocksDB with freshly generated development certificates, driven
-# by two example member platforms (a course site and a software store) and an auditor.
+# The run command: installs what is missing, builds, then runs the demo scenario — a fresh
+# hub on embedded RocksDB with freshly generated development certificates, and two example
+# member platforms on the SDK (examples/course_platform, examples/design_store, driven by
+# examples/scenario) exchanging catalogues and one person's profile under her consent until
+# she revokes it; then the auditor's checks from the command line.
 #
 # Everything lives in a fresh directory under ${FEDHUB_DEMO_DIR:-.fedhub/demo}; the hub is
 # stopped at the end, its data kept for a look with rocksdb tools or a second run of
-# fedhubctl against a restarted hub.
+# fedhubctl against a restarted hub, with the platforms' state files in platforms/.
+# FEDHUB_BUILD_DIR (default build) chooses the build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "== building fedhubd, fedhubctl and the example platforms"
-scripts/build.sh fedhubd fedhubctl quickstart | tail -n 1
+scripts/build.sh fedhubd fedhubctl fedhub_demo | tail -n 1
 BUILD_DIR="${FEDHUB_BUILD_DIR:-build}"
 FEDHUBD="$BUILD_DIR/hub/server/fedhubd"
 FEDHUBCTL="$BUILD_DIR/tools/fedhubctl/fedhubctl"
-QUICKSTART="$BUILD_DIR/examples/quickstart/quickstart"
+DEMO="$BUILD_DIR/examples/scenario/fedhub_demo"
 
 ROOT="${FEDHUB_DEMO_DIR:-.fedhub/demo}"
 mkdir -p "$ROOT"
@@ -44,7 +47,10 @@ sed -n 1p "$W/fedhubd.log"
 ENDPOINT="127.0.0.1:$PORT"
 echo
 
-"$QUICKSTART" --endpoint "$ENDPOINT" --certs "$W/certs"
+if ! "$DEMO" --endpoint "$ENDPOINT" --certs "$W/certs" --state-dir "$W/platforms"; then
+  echo "run.sh: the demo scenario failed (above); the hub's log is $W/fedhubd.log" >&2
+  exit 1
+fi
 
 ctl() { "$FEDHUBCTL" --endpoint "$ENDPOINT" --certs "$W/certs" "$@"; }
 echo
@@ -55,12 +61,14 @@ echo "\$ fedhubctl --as auditor audit tail -n 6"
 ctl --as auditor audit tail -n 6
 echo "\$ fedhubctl --as operator platform list"
 ctl --as operator platform list
+echo "\$ fedhubctl --as store catalogue list"
+ctl --as store catalogue list
 
 echo
 echo "== a few of the hub's metrics (http://127.0.0.1:$METRICS_PORT/metrics)"
 exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
 printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
-grep -E '^fedhub_(consent_checks_total|rpc_requests_total\{.*(GrantConsent|CheckConsent|RegisterPrincipal))' <&3 | head -n 8 || true
+grep -E '^fedhub_(stream_events_total|open_streams|rpc_requests_total\{.*(GrantConsent|RevokeConsent|AcknowledgeErasure))' <&3 | head -n 8 || true
 exec 3<&-
 
 kill -TERM "$HUB_PID"

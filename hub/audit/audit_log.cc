@@ -58,6 +58,16 @@ absl::StatusOr<ChainPosition> AuditLog::Append(storage::Txn& txn,
   return pos;
 }
 
+void AuditLog::RecordRefusalAsync(const Caller& caller, std::string_view action,
+                                  const absl::Status& refusal, storage::DoneFn done) {
+  fedhub::v1::AuditRecord r = BaseRecord(caller, action);
+  r.set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
+  r.set_status_code(static_cast<int32_t>(refusal.code()));
+  r.set_detail(std::string(refusal.message()));
+  store_->CommitAsync([this, r = std::move(r)](storage::Txn& txn) { return Append(txn, r).status(); },
+                      nullptr, std::move(done));
+}
+
 absl::Status AuditLog::RecordRefusal(const Caller& caller, std::string_view action,
                                      const absl::Status& refusal,
                                      std::string_view counterparty) {

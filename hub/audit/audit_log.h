@@ -32,6 +32,10 @@ class AuditLog {
   absl::Status RecordRefusal(const Caller& caller, std::string_view action,
                              const absl::Status& refusal, std::string_view counterparty = {});
 
+  // RecordRefusal without waiting: `done` gets its result once the entry is durable, on
+  // the committing thread, in commit order with every other asynchronous commit.
+  void RecordRefusalAsync(const Caller& caller, std::string_view action, const absl::Status& refusal,
+                          storage::DoneFn done);
   // Runs `change` and the audit entry describing it in one transaction. `change` fills
   // in what it touched (subject, consent, counterparty, detail) on `record`; on success
   // the entry is appended as ALLOWED, on failure the change's writes are dropped and the

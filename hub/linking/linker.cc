@@ -48,6 +48,7 @@ absl::Status Linker::AddLink(storage::Txn& txn, const std::string& subject,
   txn.Put(Cf::kSubjects, subject, rec->SerializeAsString());
   txn.Put(Cf::kLinks, storage::LinkKey(platform, local_id), subject);
   txn.Put(Cf::kLinks, storage::ReverseLinkKey(subject, platform), local_id);
+  txn.AfterCommit([this] { changes_.fetch_add(1, std::memory_order_acq_rel); });
   return absl::OkStatus();
 }
 
@@ -175,6 +176,7 @@ absl::Status Linker::Unlink(const Caller& caller, const std::string& local_id) {
         txn.Put(Cf::kSubjects, **subject, rec->SerializeAsString());
         txn.Delete(Cf::kLinks, storage::LinkKey(caller.id, local_id));
         txn.Delete(Cf::kLinks, storage::ReverseLinkKey(**subject, caller.id));
+        txn.AfterCommit([this] { changes_.fetch_add(1, std::memory_order_acq_rel); });
         record.set_detail("account unlinked");
         return absl::OkStatus();
       });

@@ -6,6 +6,7 @@
 #ifndef FEDHUB_HUB_LINKING_LINKER_H_
 #define FEDHUB_HUB_LINKING_LINKER_H_
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -53,6 +54,8 @@ class Linker {
   absl::StatusOr<std::string> Redeem(const Caller& caller, const std::string& ticket,
                                      const std::string& local_id);
   absl::Status Unlink(const Caller& caller, const std::string& local_id);
+  // Increases after every durable link or unlink (for caches of LocalIdOf).
+  uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
 
  private:
   absl::Status AddLink(storage::Txn& txn, const std::string& subject, const std::string& platform,
@@ -62,6 +65,7 @@ class Linker {
   audit::AuditLog* audit_;
   const Pseudonymizer* pseudonyms_;
   LinkOptions options_;
+  std::atomic<uint64_t> changes_{0};
 };
 
 }  // namespace fedhub::linking

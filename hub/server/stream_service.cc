@@ -15,8 +15,9 @@ namespace {
 
 using fedhub::v1::ROLE_PLATFORM;
 
-// Batches a Publish stream may have in storage at once. Reading pauses beyond it, so a
-// publisher that outpaces the disk is slowed by gRPC flow control, not buffered.
+// Batches a Publish stream may have read and not yet answered. Reading pauses beyond it,
+// so a publisher that outpaces the disk, or does not read its answers, is slowed by gRPC
+// flow control, not buffered.
 constexpr int kPublishWindow = 8;
 
 // The server side of one Publish stream: each batch read is handed to Streams::PublishAsync
@@ -56,11 +57,7 @@ class PublishReactor final
       std::lock_guard lock(mu_);
       if (finished_) return;
       ++in_storage_;
-      if (in_storage_ < kPublishWindow) {
-        StartRead(&request_);
-      } else {
-        read_paused_ = true;
-      }
+      ++unanswered_;
     }
     // A platform suspended since the stream opened may publish nothing more.
     if (auto still = hub_.registry().Authenticate(caller_.role, caller_.id); !still.ok()) {
@@ -68,23 +65,38 @@ class PublishReactor final
       {
         std::lock_guard lock(mu_);
         --in_storage_;
+        --unanswered_;
         FinishLocked(ToGrpc(still.status()));
         destroy = done_ && in_storage_ == 0;
       }
       if (destroy) Destroy();
       return;
     }
+    // Queued for storage before the next read starts, so batches are stored and answered
+    // in the order they were sent.
     hub_.streams().PublishAsync(caller_, std::move(batch),
                                 [this](fedhub::v1::PublishResponse ack) { OnStored(std::move(ack)); });
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    if (unanswered_ < kPublishWindow) {
+      StartRead(&request_);
+    } else {
+      read_paused_ = true;
+    }
   }
 
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mu_);
     writing_ = false;
     acks_.pop_front();
+    --unanswered_;
     if (!ok) {
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream write failed"));
       return;
+    }
+    if (read_paused_ && !reads_done_ && !finished_) {
+      read_paused_ = false;
+      StartRead(&request_);
     }
     WriteNextLocked();
     MaybeFinishLocked();
@@ -117,10 +129,6 @@ class PublishReactor final
       } else if (!finished_) {
         acks_.push_back(std::move(ack));
         WriteNextLocked();
-        if (read_paused_ && !reads_done_) {
-          read_paused_ = false;
-          StartRead(&request_);
-        }
         MaybeFinishLocked();
       }
     }
@@ -158,6 +166,7 @@ class PublishReactor final
   std::mutex mu_;
   bool joined_ = false;                         // guarded by mu_
   int in_storage_ = 0;                          // guarded by mu_: batches handed to storage
+  int unanswered_ = 0;                          // guarded by mu_: batches read, answer not written
   std::deque<fedhub::v1::PublishResponse> acks_;  // guarded by mu_; front is being written
   bool writing_ = false;                        // guarded by mu_
   bool read_paused_ = false;                    // guarded by mu_

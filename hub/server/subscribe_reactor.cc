@@ -157,18 +157,18 @@ void SubscribeReactor::Pump() {
       return;
     }
     auto built = std::make_shared<stream::Built>(std::move(**next));
-    if (built->audits.empty()) {
+    if (built->audits->empty()) {
       Send(std::move(*built));
       return;
     }
-    // Audited before it is sent: the entries are durable when the callback runs.
-    auto audits = std::make_shared<const std::vector<fedhub::v1::AuditRecord>>(built->audits);
-    hub_.audit().AppendAllAsync(audits, [this, built](const absl::Status& s) {
+    // Audited before it is sent: the entries are durable when the callback runs, on the
+    // committing thread, which hands the rest (serialising, sending) back to the pool.
+    hub_.audit().AppendAllAsync(built->audits, [this, built](const absl::Status& s) mutable {
       if (!s.ok()) {
         Fail(s);
         return;
       }
-      Send(std::move(*built));
+      pool_->Submit([this, built = std::move(built)] { Send(std::move(*built)); });
     });
     return;
   }
@@ -183,12 +183,12 @@ absl::StatusOr<std::optional<stream::Built>> SubscribeReactor::NextMessage() {
     if (events->empty()) {
       if (cursor <= sent_cursor_) return std::nullopt;
       stream::Built progress;  // caught up: tell the subscriber how far it has read
-      progress.message.set_cursor(cursor);
+      progress.message->set_cursor(cursor);
       return progress;
     }
     auto built = deliverer_.Build(std::move(*events), cursor);
     if (!built.ok()) return built.status();
-    if (built->message.events_size() > 0 || round + 1 >= kQuietRounds) return std::move(*built);
+    if (built->message->events_size() > 0 || round + 1 >= kQuietRounds) return std::move(*built);
   }
 }
 
@@ -197,16 +197,16 @@ absl::StatusOr<stream::Built> SubscribeReactor::SnapshotPage() {
                                           max_events_);
   if (!page.ok()) return page.status();
   stream::Built b;
-  b.message.set_snapshot(true);
-  b.message.set_cursor(snapshot_cursor_);
+  b.message->set_snapshot(true);
+  b.message->set_cursor(snapshot_cursor_);
   for (auto& item : page->items) {
-    auto* d = b.message.add_events();
+    auto* d = b.message->add_events();
     d->set_offset(item.offset());
     d->set_publisher_platform_id(item.publisher_platform_id());
     *d->mutable_catalogue()->mutable_item() = std::move(*item.mutable_item());
   }
   if (page->next_key.empty()) {
-    b.message.set_snapshot_complete(true);
+    b.message->set_snapshot_complete(true);
     snapshot_.reset();
   } else {
     snapshot_key_ = std::move(page->next_key);
@@ -217,20 +217,20 @@ absl::StatusOr<stream::Built> SubscribeReactor::SnapshotPage() {
 void SubscribeReactor::Send(stream::Built built) {
   auto gate = hub_.consents().index().DeliveryGuard();
   if (built.personal_events > 0 && deliverer_.Stale(built, storage::NowMicros())) {
-    // A revocation or an expiry since the check: check again, and record what is withdrawn.
-    auto again = deliverer_.Build(built.sources, built.message.cursor());
-    if (!again.ok()) {
+    // A revocation or an expiry since the check: check again, narrowing only, and record
+    // what is withdrawn.
+    auto withdrawn = deliverer_.Recheck(built);
+    if (!withdrawn.ok()) {
       gate.unlock();
-      Fail(again.status());
+      Fail(withdrawn.status());
       return;
     }
-    auto withdrawn = stream::Deliverer::Withdrawn(built, *again);
-    if (!withdrawn.empty()) {
-      hub_.audit().AppendAllAsync(
-          std::make_shared<const std::vector<fedhub::v1::AuditRecord>>(std::move(withdrawn)),
-          [](const absl::Status&) {});
+    if (!withdrawn->empty()) {
+      auto records = std::make_shared<const std::vector<fedhub::v1::AuditRecord>>(std::move(*withdrawn));
+      hub_.audit().AppendAllAsync(records, [this](const absl::Status& s) {
+        if (!s.ok()) Fail(s);
+      });
     }
-    built = std::move(*again);  // its deliveries are a subset of those already audited
   }
   bool destroy = false;
   {
@@ -238,10 +238,11 @@ void SubscribeReactor::Send(stream::Built built) {
     if (finished_) {
       destroy = IdleLocked();
     } else {
-      in_flight_ = std::move(built.message);
-      sent_cursor_ = in_flight_.cursor();
-      hub_.metrics().EventsDelivered(in_flight_.events_size());
-      StartWrite(&in_flight_);
+      in_flight_arena_ = std::move(built.arena);
+      in_flight_ = built.message;
+      sent_cursor_ = in_flight_->cursor();
+      hub_.metrics().EventsDelivered(in_flight_->events_size());
+      StartWrite(in_flight_);
     }
   }
   gate.unlock();
@@ -252,7 +253,8 @@ void SubscribeReactor::OnWriteDone(bool ok) {
   bool destroy = false;
   {
     std::lock_guard lock(mu_);
-    in_flight_.Clear();
+    in_flight_ = nullptr;
+    in_flight_arena_.reset();
     if (!ok) FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream write failed"));
     if (finished_) {
       destroy = IdleLocked();

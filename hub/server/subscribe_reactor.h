@@ -67,7 +67,9 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<fedhub::v1::Subsc
   uint64_t sent_cursor_;  // chain only: cursor of the last message sent
 
   std::mutex mu_;
-  fedhub::v1::SubscribeResponse in_flight_;  // guarded by mu_: the message being written
+  // guarded by mu_: the message being written, and the arena it lives on
+  fedhub::v1::SubscribeResponse* in_flight_ = nullptr;
+  std::unique_ptr<google::protobuf::Arena> in_flight_arena_;
   bool joined_ = false;                      // guarded by mu_
   bool busy_ = false;      // guarded by mu_: the chain is running (pool, audit or write)
   bool dirty_ = false;     // guarded by mu_: woken while busy

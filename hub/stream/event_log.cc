@@ -106,7 +106,8 @@ EventLog::~EventLog() {
   if (trimmer_.joinable()) trimmer_.join();
 }
 
-absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<StoredEvent> events) {
+absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<StoredEvent> events,
+                                          std::vector<std::string> encoded) {
   auto raw = txn.Get(Cf::kMeta, storage::kEventsExtentKey);
   if (!raw.ok()) return raw.status();
   auto extent = DecodeExtent(*raw);
@@ -116,10 +117,15 @@ absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<StoredE
   std::vector<LogEventPtr> appended;
   appended.reserve(events.size());
   std::string bytes;
-  for (StoredEvent& ev : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    StoredEvent& ev = events[i];
     auto le = std::make_shared<LogEvent>();
     le->offset = ++e.head;
-    ev.SerializeToString(&bytes);
+    if (i < encoded.size()) {
+      bytes = std::move(encoded[i]);
+    } else {
+      ev.SerializeToString(&bytes);
+    }
     le->bytes = bytes.size();
     e.bytes += bytes.size();
     txn.Put(Cf::kEvents, storage::U64Key(le->offset), bytes);

@@ -99,9 +99,11 @@ class EventLog {
   ~EventLog();
 
   // Appends `events` in order inside `txn` and returns the offset of the first. They
-  // become visible once the transaction is durable.
+  // become visible once the transaction is durable. `encoded`, if given, holds each
+  // event already serialised (done by the caller, off the committing thread).
   absl::StatusOr<uint64_t> Append(storage::Txn& txn,
-                                  std::vector<fedhub::storage::v1::StoredEvent> events);
+                                  std::vector<fedhub::storage::v1::StoredEvent> events,
+                                  std::vector<std::string> encoded = {});
 
   LogExtent extent() const;
   // Readers currently served from the durable log because they fell behind their buffer.

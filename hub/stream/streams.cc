@@ -102,8 +102,7 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
     absl::Status s = absl::InvalidArgumentError(
         Cat("a batch carries 1 to ", options_.max_batch_events, " events; this one has ", n,
             n == 0 ? "" : "; split it"));
-    (void)audit_->RecordRefusal(caller, "stream.publish", s);
-    done(Refusal(batch_id, s, {}));
+    RefuseAsync(caller, Refusal(batch_id, s, {}), std::move(done));
     return;
   }
 
@@ -111,6 +110,7 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
   struct State {
     std::vector<StoredEvent> events;
     std::vector<std::string> hashes;
+    std::vector<std::string> encoded;
     std::vector<fedhub::v1::EventError> errors;
     std::vector<uint64_t> offsets;
     uint32_t duplicates = 0;
@@ -119,6 +119,7 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
   auto st = std::make_shared<State>();
   st->events.resize(n);
   st->hashes.resize(n);
+  st->encoded.resize(n);
   st->offsets.assign(n, 0);
   std::unordered_map<std::string, int> seen;
   const int64_t now = storage::NowMicros();
@@ -161,19 +162,19 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
     } else {
       *ev.mutable_catalogue() = std::move(*pe.mutable_catalogue());
     }
+    ev.SerializeToString(&st->encoded[i]);
   }
   if (!st->errors.empty()) {
     absl::Status s = BatchStatus(st->errors);
-    (void)audit_->RecordRefusal(caller, "stream.publish", s);
-    done(Refusal(batch_id, s, std::move(st->errors)));
+    RefuseAsync(caller, Refusal(batch_id, s, std::move(st->errors)), std::move(done));
     return;
   }
 
   audit_->CommitAuditedAsync(
       caller, "stream.publish",
       [this, st, caller_id = caller.id, batch_id](storage::Txn& txn, fedhub::v1::AuditRecord& record) -> absl::Status {
-        std::vector<StoredEvent> fresh;
         std::vector<int> fresh_index;
+        std::vector<fedhub::v1::CatalogueChange> catalogue_changes;
         for (size_t i = 0; i < st->events.size(); ++i) {
           const StoredEvent& ev = st->events[i];
           std::string key = storage::EventIdKey(caller_id, ev.event_id());
@@ -194,31 +195,49 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
             ++st->duplicates;
             continue;
           }
-          fresh.push_back(ev);
           fresh_index.push_back(static_cast<int>(i));
         }
         if (!st->errors.empty()) return BatchStatus(st->errors);
+        // Only now, with the batch accepted, are the events moved out of the shared state.
+        std::vector<StoredEvent> fresh;
+        fresh.reserve(fresh_index.size());
+        std::vector<std::string> encoded;
+        encoded.reserve(fresh_index.size());
+        std::vector<std::string> fresh_ids;
+        fresh_ids.reserve(fresh_index.size());
+        std::vector<bool> is_catalogue;
+        for (int i : fresh_index) {
+          fresh_ids.push_back(st->events[i].event_id());
+          is_catalogue.push_back(st->events[i].has_catalogue());
+          if (st->events[i].has_catalogue()) {
+            catalogue_changes.push_back(st->events[i].catalogue());
+          }
+          fresh.push_back(std::move(st->events[i]));
+          encoded.push_back(std::move(st->encoded[i]));
+        }
         uint64_t first = 0;
+        const size_t stored = fresh.size();
         if (!fresh.empty()) {
-          auto appended = log_->Append(txn, fresh);
+          auto appended = log_->Append(txn, std::move(fresh), std::move(encoded));
           if (!appended.ok()) return appended.status();
           first = *appended;
         }
-        for (size_t k = 0; k < fresh.size(); ++k) {
+        size_t next_change = 0;
+        for (size_t k = 0; k < stored; ++k) {
           uint64_t offset = first + k;
           int i = fresh_index[k];
           st->offsets[i] = offset;
           EventIdRecord rec;
           rec.set_offset(offset);
           rec.set_content_hash(st->hashes[i]);
-          txn.Put(Cf::kEventIds, storage::EventIdKey(caller_id, fresh[k].event_id()), rec.SerializeAsString());
-          if (fresh[k].has_catalogue()) catalogue_->Apply(txn, caller_id, fresh[k].catalogue(), offset);
+          txn.Put(Cf::kEventIds, storage::EventIdKey(caller_id, fresh_ids[k]), rec.SerializeAsString());
+          if (is_catalogue[k]) catalogue_->Apply(txn, caller_id, catalogue_changes[next_change++], offset);
         }
         for (int c : st->categories) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));
-        record.set_detail(fresh.empty()
+        record.set_detail(stored == 0
                               ? Cat("batch ", batch_id, ": ", st->events.size(), " events, all re-sent")
                               : Cat("batch ", batch_id, ": ", st->events.size(), " events (", st->duplicates,
-                                    " re-sent) stored at offsets ", first, "-", first + fresh.size() - 1));
+                                    " re-sent) stored at offsets ", first, "-", first + stored - 1));
         return absl::OkStatus();
       },
       [st, batch_id, done = std::move(done)](const absl::Status& s) {
@@ -233,6 +252,17 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
         a->set_duplicates(st->duplicates);
         done(std::move(r));
       });
+}
+
+// The refusal is audited and answered in commit order, behind batches queued before it,
+// so a stream's answers keep the order of its batches.
+void Streams::RefuseAsync(const Caller& caller, PublishResponse refusal,
+                          std::function<void(PublishResponse)> done) {
+  absl::Status s(static_cast<absl::StatusCode>(refusal.refused().code()), refusal.refused().message());
+  audit_->RecordRefusalAsync(caller, "stream.publish", s,
+                             [refusal = std::move(refusal), done = std::move(done)](const absl::Status&) mutable {
+                               done(std::move(refusal));
+                             });
 }
 
 absl::StatusOr<fedhub::v1::AcknowledgeErasureResponse> Streams::AcknowledgeErasure(

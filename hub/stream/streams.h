@@ -43,8 +43,8 @@ class Streams {
           Catalogue* catalogue, StreamOptions options);
 
   // Stores one batch and calls `done` with its acknowledgement once it is durable or
-  // refused: at once for a batch refused before storage, else on the store's committing
-  // thread (keep `done` short).
+  // refused (with the refusal's audit entry), on the store's committing thread (keep `done`
+  // short). Batches passed in one order are answered in that order.
   void PublishAsync(const Caller& caller, fedhub::v1::PublishRequest request,
                     std::function<void(fedhub::v1::PublishResponse)> done);
 
@@ -64,6 +64,8 @@ class Streams {
   const StreamOptions& options() const { return options_; }
 
  private:
+  void RefuseAsync(const Caller& caller, fedhub::v1::PublishResponse refusal,
+                   std::function<void(fedhub::v1::PublishResponse)> done);
   absl::Status AppendErasureNotice(storage::Txn& txn, const fedhub::storage::v1::ConsentRecord& rec);
 
   storage::Store* const store_;

@@ -192,9 +192,57 @@ TEST(ChainCodec, DecodeRejectsEveryTruncation) {
   }
 }
 
+AuditRecord SampleDelivery() {
+  AuditRecord r = SampleAudit();
+  r.set_action("stream.deliver");
+  auto* a = r.add_accesses();
+  a->set_subject("ps-1");
+  a->set_consent_id("c-1");
+  a->set_source_platform_id("plat-a");
+  a->add_categories(fedhub::v1::DATA_CATEGORY_PROFILE);
+  a->set_first_offset(258);
+  a->set_events(3);
+  return r;
+}
+
+TEST(ChainCodec, DeliveryAccessesFollowTheDetail) {
+  std::string plain = EncodeAudit(SampleAudit());
+  plain.replace(plain.find("consent.grant") - 4, 17,
+                B({0x00, 0x00, 0x00, 0x0e}) + "stream.deliver");
+  std::string expected = plain;
+  expected += B({0x00, 0x00, 0x00, 0x01});                          // u32 access count
+  expected += B({0x00, 0x00, 0x00, 0x04}) + "ps-1";                 // str subject
+  expected += B({0x00, 0x00, 0x00, 0x03}) + "c-1";                  // str consent_id
+  expected += B({0x00, 0x00, 0x00, 0x06}) + "plat-a";               // str source_platform_id
+  expected += B({0x01, 0x01});                                      // categories: PROFILE
+  expected += B({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02});  // u64 first_offset 258
+  expected += B({0x00, 0x00, 0x00, 0x03});                          // u32 events
+  std::string encoded = EncodeAudit(SampleDelivery());
+  EXPECT_EQ(Hex(encoded), Hex(expected));
+
+  auto back = DecodeAudit(encoded);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->accesses_size(), 1);
+  EXPECT_EQ(back->accesses(0).subject(), "ps-1");
+  EXPECT_EQ(back->accesses(0).source_platform_id(), "plat-a");
+  EXPECT_EQ(back->accesses(0).first_offset(), 258u);
+  EXPECT_EQ(back->accesses(0).events(), 3u);
+  ASSERT_EQ(back->accesses(0).categories_size(), 1);
+
+  // Every cut inside the access list is refused, except the cut right after the
+  // detail, which is a record without accesses.
+  for (size_t n = plain.size() + 1; n < encoded.size(); ++n) {
+    EXPECT_FALSE(DecodeAudit(encoded.substr(0, n)).ok()) << "prefix of " << n << " bytes";
+  }
+  EXPECT_TRUE(DecodeAudit(plain).ok());
+  // A zero count is never written, so it is refused rather than read as "no accesses".
+  EXPECT_FALSE(DecodeAudit(plain + B({0, 0, 0, 0})).ok());
+}
+
 TEST(ChainCodec, DecodeRejectsTrailingBytesAndUnknownVersion) {
   std::string audit = EncodeAudit(SampleAudit());
-  auto trailing = DecodeAudit(audit + "x");
+  EXPECT_FALSE(DecodeAudit(audit + "x").ok());
+  auto trailing = DecodeAudit(EncodeAudit(SampleDelivery()) + "x");
   ASSERT_FALSE(trailing.ok());
   EXPECT_THAT(std::string(trailing.status().message()), HasSubstr("trailing"));
   EXPECT_FALSE(DecodeLedger(EncodeLedger(SampleLedger()) + B({0})).ok());

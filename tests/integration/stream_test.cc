@@ -74,8 +74,14 @@ TEST_F(StreamTest, ProfileChangeIsNarrowedToConsentedCategoriesAndNamedByPseudon
     if (entry.audit().action() != "stream.deliver") continue;
     ++deliveries;
     EXPECT_EQ(entry.audit().actor_id(), "store");
-    EXPECT_EQ(entry.audit().consent_id(), consent);
-    EXPECT_EQ(entry.audit().counterparty_id(), "course");
+    ASSERT_THAT(entry.audit().accesses(), SizeIs(1));
+    const v1::AuditAccess& a = entry.audit().accesses(0);
+    EXPECT_EQ(a.consent_id(), consent);
+    EXPECT_EQ(a.source_platform_id(), "course");
+    EXPECT_EQ(a.first_offset(), offset);
+    EXPECT_EQ(a.events(), 1u);
+    EXPECT_THAT(a.categories(), ElementsAre(v1::DATA_CATEGORY_PROFILE, v1::DATA_CATEGORY_INTERESTS));
+    EXPECT_EQ(a.subject().size(), 32u);
     EXPECT_EQ(entry.encoded().find("u-1"), std::string::npos);
   }
   EXPECT_EQ(deliveries, 1);

@@ -60,6 +60,8 @@ std::vector<Command> LinkCommands();
 std::vector<Command> ConsentCommands();
 std::vector<Command> ReceiptCommands();
 std::vector<Command> AuditCommands();
+std::vector<Command> StreamCommands();
+std::vector<Command> CatalogueCommands();
 
 // Resolves the global options from the parsed flags and the environment; "" or a usage
 // message.

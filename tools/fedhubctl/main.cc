@@ -13,7 +13,8 @@ namespace {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {DevCertsCommands, InfoCommands, PlatformCommands, LinkCommands,
-                     ConsentCommands, ReceiptCommands, AuditCommands}) {
+                     ConsentCommands, ReceiptCommands, AuditCommands, StreamCommands,
+                     CatalogueCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

@@ -142,6 +142,18 @@ std::string EncodeAudit(const AuditRecord& r) {
   w.U8(static_cast<uint32_t>(r.outcome()));
   w.U32(static_cast<uint32_t>(r.status_code()));
   w.Str(r.detail());
+  // Deliveries list what they covered; other records end after the detail.
+  if (r.accesses_size() > 0) {
+    w.U32(static_cast<uint32_t>(r.accesses_size()));
+    for (const auto& a : r.accesses()) {
+      w.Str(a.subject());
+      w.Str(a.consent_id());
+      w.Str(a.source_platform_id());
+      w.Enums(a.categories());
+      w.U64(a.first_offset());
+      w.U32(a.events());
+    }
+  }
   return w.Take();
 }
 
@@ -161,7 +173,24 @@ absl::StatusOr<AuditRecord> DecodeAudit(std::string_view encoded) {
             rd.Str(r.mutable_consent_id()) && rd.Str(r.mutable_counterparty_id()) &&
             rd.U8(&outcome) && rd.U32(&code) && rd.Str(r.mutable_detail());
   if (!ok) return Malformed("audit", rd);
-  if (!rd.AtEnd()) return absl::DataLossError("audit record has trailing bytes");
+  if (!rd.AtEnd()) {
+    uint32_t n;
+    if (!rd.U32(&n) || n == 0) return Malformed("audit", rd);
+    for (uint32_t i = 0; i < n; ++i) {
+      auto* a = r.add_accesses();
+      uint64_t first;
+      uint32_t events;
+      if (!(rd.Str(a->mutable_subject()) && rd.Str(a->mutable_consent_id()) &&
+            rd.Str(a->mutable_source_platform_id()) &&
+            rd.Enums([&](int v) { a->add_categories(static_cast<fedhub::v1::DataCategory>(v)); }) &&
+            rd.U64(&first) && rd.U32(&events))) {
+        return Malformed("audit", rd);
+      }
+      a->set_first_offset(first);
+      a->set_events(events);
+    }
+    if (!rd.AtEnd()) return absl::DataLossError("audit record has trailing bytes");
+  }
   *r.mutable_time() = FromMicros(micros);
   r.set_actor_role(static_cast<fedhub::v1::Role>(role));
   r.set_outcome(static_cast<fedhub::v1::AuditOutcome>(outcome));

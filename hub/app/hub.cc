@@ -51,8 +51,8 @@ absl::StatusOr<std::unique_ptr<Hub>> Hub::Open(const config::HubConfig& config,
   hub->metrics_ = std::make_unique<server::Metrics>(hub->store_.get());
   hub->audit_ = std::make_unique<audit::AuditLog>(hub->store_.get());
   server::Metrics* metrics = hub->metrics_.get();
-  hub->audit_->set_on_durable([metrics](const fedhub::v1::AuditRecord& r) {
-    metrics->AuditEntry(r.outcome() == fedhub::v1::AUDIT_OUTCOME_ALLOWED);
+  hub->audit_->set_on_durable([metrics](fedhub::v1::AuditOutcome outcome) {
+    metrics->AuditEntry(outcome == fedhub::v1::AUDIT_OUTCOME_ALLOWED);
   });
 
   auto registry = registry::Registry::Open(hub->store_.get(), hub->audit_.get(), config.bootstrap_admins);

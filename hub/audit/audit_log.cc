@@ -32,6 +32,27 @@ void Normalize(Repeated* values, IsValid is_valid) {
   for (int v : seen) values->Add(static_cast<typename Repeated::value_type>(v));
 }
 
+// Everything but the time: values kept once and in order, long text cut.
+void Prepare(fedhub::v1::AuditRecord* record) {
+  Normalize(record->mutable_categories(), fedhub::v1::DataCategory_IsValid);
+  Normalize(record->mutable_purposes(), fedhub::v1::Purpose_IsValid);
+  Truncate(record->mutable_detail());
+  Truncate(record->mutable_counterparty_id());
+}
+
+// Would Prepare change `record`?
+bool NeedsPrepare(const fedhub::v1::AuditRecord& record) {
+  auto ordered = [](const auto& values, auto is_valid) {
+    for (int i = 0; i < values.size(); ++i) {
+      if (!is_valid(values[i]) || (i > 0 && values[i - 1] >= values[i])) return false;
+    }
+    return true;
+  };
+  return record.detail().size() > kMaxText || record.counterparty_id().size() > kMaxText ||
+         !ordered(record.categories(), fedhub::v1::DataCategory_IsValid) ||
+         !ordered(record.purposes(), fedhub::v1::Purpose_IsValid);
+}
+
 }  // namespace
 
 fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action) {
@@ -44,16 +65,17 @@ fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action
 
 absl::StatusOr<ChainPosition> AuditLog::Append(storage::Txn& txn,
                                                fedhub::v1::AuditRecord record) {
-  int64_t now = txn.now_micros();
-  record.mutable_time()->set_seconds(now / 1000000);
-  record.mutable_time()->set_nanos(static_cast<int32_t>(now % 1000000) * 1000);
-  Normalize(record.mutable_categories(), fedhub::v1::DataCategory_IsValid);
-  Normalize(record.mutable_purposes(), fedhub::v1::Purpose_IsValid);
-  Truncate(record.mutable_detail());
-  Truncate(record.mutable_counterparty_id());
-  auto pos = chain_.Append(txn, chain::EncodeAudit(record));
+  Prepare(&record);
+  std::string encoded = chain::EncodeAudit(record);
+  return AppendEncoded(txn, std::move(encoded), record.outcome());
+}
+
+absl::StatusOr<ChainPosition> AuditLog::AppendEncoded(storage::Txn& txn, std::string encoded,
+                                                      fedhub::v1::AuditOutcome outcome) {
+  chain::SetEncodedAuditTime(&encoded, txn.now_micros());
+  auto pos = chain_.Append(txn, encoded);
   if (pos.ok() && on_durable_) {
-    txn.AfterCommit([this, r = std::move(record)] { on_durable_(r); });
+    txn.AfterCommit([this, outcome] { on_durable_(outcome); });
   }
   return pos;
 }
@@ -119,10 +141,25 @@ void AuditLog::CommitAuditedAsync(const Caller& caller, std::string_view action,
 
 void AuditLog::AppendAllAsync(std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> records,
                               storage::DoneFn done) {
+  struct Encoded {
+    std::string bytes;
+    fedhub::v1::AuditOutcome outcome;
+  };
+  auto encoded = std::make_shared<std::vector<Encoded>>();
+  encoded->reserve(records->size());
+  for (const auto& r : *records) {
+    if (!NeedsPrepare(r)) {
+      encoded->push_back({chain::EncodeAudit(r), r.outcome()});
+      continue;
+    }
+    fedhub::v1::AuditRecord copy = r;
+    Prepare(&copy);
+    encoded->push_back({chain::EncodeAudit(copy), copy.outcome()});
+  }
   store_->CommitAsync(
-      [this, records](storage::Txn& txn) -> absl::Status {
-        for (const auto& r : *records) {
-          auto pos = Append(txn, r);
+      [this, encoded](storage::Txn& txn) -> absl::Status {
+        for (auto& e : *encoded) {
+          auto pos = AppendEncoded(txn, std::move(e.bytes), e.outcome);
           if (!pos.ok()) return pos.status();
         }
         return absl::OkStatus();

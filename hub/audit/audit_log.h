@@ -49,12 +49,13 @@ class AuditLog {
                           storage::DoneFn done);
 
   // Appends prepared records (each stamped with the commit time) in one transaction
-  // without waiting; `done` runs once they are durable (see Store::CommitAsync).
+  // without waiting; `done` runs once they are durable (see Store::CommitAsync). They are
+  // encoded before the commit, off the committing thread, which only stamps the time.
   void AppendAllAsync(std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> records,
                       storage::DoneFn done);
   HashChain& chain() { return chain_; }
-  // Called after each appended entry is durable (metrics).
-  void set_on_durable(std::function<void(const fedhub::v1::AuditRecord&)> fn) {
+  // Called after each appended entry is durable, with its outcome (metrics).
+  void set_on_durable(std::function<void(fedhub::v1::AuditOutcome)> fn) {
     on_durable_ = std::move(fn);
   }
 
@@ -62,10 +63,13 @@ class AuditLog {
   absl::Status AppendAllowed(storage::Txn& txn, const ChangeFn& change,
                              fedhub::v1::AuditRecord& record);
   void AppendDenied(storage::Txn& txn, fedhub::v1::AuditRecord& record, const absl::Status& refusal);
+  // Appends an encoded record, stamped with the transaction's time.
+  absl::StatusOr<ChainPosition> AppendEncoded(storage::Txn& txn, std::string encoded,
+                                              fedhub::v1::AuditOutcome outcome);
 
   storage::Store* store_;
   HashChain chain_;
-  std::function<void(const fedhub::v1::AuditRecord&)> on_durable_;
+  std::function<void(fedhub::v1::AuditOutcome)> on_durable_;
 };
 
 fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action);

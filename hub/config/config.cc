@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "core/strings.h"
@@ -13,15 +14,23 @@ namespace {
 
 using Setter = std::function<absl::Status(HubConfig&, const std::string&)>;
 
-absl::Status ParseInt(const std::string& key, const std::string& v, int min, int* out) {
+constexpr int kNoMax = std::numeric_limits<int>::max();
+
+// An integer from `min` to `max`; the message names the key and the bounds.
+absl::Status ParseInt(const std::string& key, const std::string& v, int min, int* out,
+                      int max = kNoMax) {
   try {
     size_t used = 0;
     int n = std::stoi(v, &used);
-    if (used != v.size() || n < min) throw std::invalid_argument(v);
+    if (used != v.size() || n < min || n > max) throw std::invalid_argument(v);
     *out = n;
     return absl::OkStatus();
   } catch (const std::exception&) {
-    return absl::InvalidArgumentError(Cat(key, ": \"", v, "\" is not an integer >= ", min));
+    if (max == kNoMax) {
+      return absl::InvalidArgumentError(Cat(key, ": \"", v, "\" is not an integer >= ", min));
+    }
+    return absl::InvalidArgumentError(
+        Cat(key, ": \"", v, "\" is not an integer from ", min, " to ", max));
   }
 }
 
@@ -56,7 +65,7 @@ const std::map<std::string, Setter>& Setters() {
       {"stream_retention_mb", [](HubConfig& c, const std::string& v) { return ParseInt("stream_retention_mb", v, 0, &c.stream_retention_mb); }},
       {"stream_trim_interval_seconds", [](HubConfig& c, const std::string& v) { return ParseInt("stream_trim_interval_seconds", v, 1, &c.stream_trim_interval_seconds); }},
       {"stream_subscriber_buffer_events", [](HubConfig& c, const std::string& v) { return ParseInt("stream_subscriber_buffer_events", v, 1, &c.stream_subscriber_buffer_events); }},
-      {"stream_max_batch_events", [](HubConfig& c, const std::string& v) { return ParseInt("stream_max_batch_events", v, 1, &c.stream_max_batch_events); }},
+      {"stream_max_batch_events", [](HubConfig& c, const std::string& v) { return ParseInt("stream_max_batch_events", v, 1, &c.stream_max_batch_events, kMaxStreamBatchEvents); }},
   };
   return *kSetters;
 }

@@ -10,6 +10,9 @@
 
 namespace fedhub::config {
 
+// Upper bound of stream_max_batch_events: a larger value is refused at startup.
+inline constexpr int kMaxStreamBatchEvents = 10000;
+
 struct HubConfig {
   // gRPC address, mutual TLS. Port 0 picks a free port (see port_file).
   std::string listen = "127.0.0.1:7443";
@@ -43,7 +46,7 @@ struct HubConfig {
   // Events buffered in memory per subscriber; a subscriber further behind is served from
   // the durable log until it catches up.
   int stream_subscriber_buffer_events = 10000;
-  // Most events in one published batch.
+  // Most events in one published batch: 1 to kMaxStreamBatchEvents.
   int stream_max_batch_events = 1000;
   // gRPC server threads (sync handlers block on group commit).
   int max_threads = 256;

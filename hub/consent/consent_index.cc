@@ -1,5 +1,6 @@
 #include "consent/consent_index.h"
 
+#include <array>
 #include <ctime>
 #include <functional>
 #include <mutex>
@@ -51,7 +52,7 @@ absl::Status ConsentIndex::Load(const storage::Store& store) {
 }
 
 void ConsentIndex::Upsert(const fedhub::storage::v1::ConsentRecord& r) {
-  Entry e{r.consent_id(), r.source_platform_id(), r.target_platform_id(), Bits(r.categories()),
+  Entry e{std::make_shared<const std::string>(r.consent_id()), r.source_platform_id(), r.target_platform_id(), Bits(r.categories()),
           Bits(r.purposes()), r.expires_at_micros(), r.revoked_at_micros()};
   std::unique_lock<std::shared_mutex> gate;
   if (r.revoked_at_micros() != 0) gate = std::unique_lock<std::shared_mutex>(gate_);
@@ -60,7 +61,7 @@ void ConsentIndex::Upsert(const fedhub::storage::v1::ConsentRecord& r) {
   if (gate.owns_lock()) revocations_.fetch_add(1, std::memory_order_acq_rel);
   auto& list = shard.by_subject[r.subject()];
   for (Entry& existing : list) {
-    if (existing.consent_id == e.consent_id) {
+    if (*existing.consent_id == *e.consent_id) {
       existing = std::move(e);
       return;
     }
@@ -93,26 +94,64 @@ Decision ConsentIndex::Check(const std::string& subject, const std::string& sour
       }
       if (!d.allowed || e.expires_at_micros > d.expires_at_micros) {
         d.allowed = true;
-        d.consent_id = e.consent_id;
+        d.consent_id = *e.consent_id;
         d.expires_at_micros = e.expires_at_micros;
       }
     }
   }
   if (d.allowed) return d;
   if (revoked != nullptr) {
-    d.consent_id = revoked->consent_id;
-    d.reason = Cat("consent ", revoked->consent_id, " was revoked at ",
+    d.consent_id = *revoked->consent_id;
+    d.reason = Cat("consent ", *revoked->consent_id, " was revoked at ",
                    FormatMicros(revoked->revoked_at_micros),
                    "; the person must grant consent again");
   } else if (expired != nullptr) {
-    d.consent_id = expired->consent_id;
-    d.reason = Cat("consent ", expired->consent_id, " expired at ",
+    d.consent_id = *expired->consent_id;
+    d.reason = Cat("consent ", *expired->consent_id, " expired at ",
                    FormatMicros(expired->expires_at_micros), "; ask the person to grant it again");
   } else {
     d.reason = Cat("no consent covers ", fedhub::v1::DataCategory_Name(category), " from ", source,
                    " to ", target, " for ", fedhub::v1::Purpose_Name(purpose));
   }
   return d;
+}
+
+uint32_t ConsentIndex::Allowed(const std::string& subject, const std::string& source,
+                               const std::string& target, uint32_t categories,
+                               fedhub::v1::Purpose purpose, int64_t now,
+                               std::vector<Grant>* out) const {
+  const uint32_t purpose_bit = 1u << static_cast<int>(purpose);
+  // Per category, the allowed consent that runs longest (as Check names it).
+  std::array<const Entry*, 32> best{};
+  uint32_t allowed = 0;
+  const Shard& shard = ShardFor(subject);
+  std::shared_lock lock(shard.mu);
+  auto it = shard.by_subject.find(subject);
+  if (it == shard.by_subject.end()) return 0;
+  for (const Entry& e : it->second) {
+    if (e.source != source || !(e.target.empty() || e.target == target)) continue;
+    if (!(e.purposes & purpose_bit) || e.revoked_at_micros != 0 || e.expires_at_micros <= now) continue;
+    for (uint32_t bits = e.categories & categories; bits != 0; bits &= bits - 1) {
+      int c = __builtin_ctz(bits);
+      if (best[c] == nullptr || e.expires_at_micros > best[c]->expires_at_micros) best[c] = &e;
+      allowed |= 1u << c;
+    }
+  }
+  const size_t first = out->size();
+  for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) {
+    int c = __builtin_ctz(bits);
+    Grant* g = nullptr;
+    for (size_t i = first; i < out->size(); ++i) {
+      if ((*out)[i].consent_id == best[c]->consent_id) g = &(*out)[i];
+    }
+    if (g == nullptr) {
+      g = &out->emplace_back();
+      g->consent_id = best[c]->consent_id;
+      g->expires_at_micros = best[c]->expires_at_micros;
+    }
+    g->categories |= 1u << c;
+  }
+  return allowed;
 }
 
 size_t ConsentIndex::size() const {

@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -40,6 +41,19 @@ class ConsentIndex {
                  fedhub::v1::DataCategory category, fedhub::v1::Purpose purpose,
                  int64_t now_micros) const;
 
+  // The consents under which data of `categories` (a bit per DataCategory value) may flow:
+  // for each category, the same consent Check would name, grouped by consent. One lookup
+  // for all of an event's categories.
+  struct Grant {
+    uint32_t categories = 0;
+    std::shared_ptr<const std::string> consent_id;
+    int64_t expires_at_micros = 0;
+  };
+  // Appends to `out` (at most one Grant per consent) and returns the categories allowed.
+  uint32_t Allowed(const std::string& subject, const std::string& source, const std::string& target,
+                   uint32_t categories, fedhub::v1::Purpose purpose, int64_t now_micros,
+                   std::vector<Grant>* out) const;
+
   size_t size() const;
 
   // The delivery gate. A stream holds DeliveryGuard() from its last consent check of a
@@ -55,7 +69,7 @@ class ConsentIndex {
 
  private:
   struct Entry {
-    std::string consent_id;
+    std::shared_ptr<const std::string> consent_id;  // shared with the Grants that name it
     std::string source;
     std::string target;  // empty: any member
     uint32_t categories = 0;  // bit per DataCategory value

@@ -213,8 +213,9 @@ absl::Status ValidateSubscribe(const fedhub::v1::SubscribeRequest& req) {
   return absl::OkStatus();
 }
 
+// Subscribe is registered raw: its messages are encoded by the hub (Built::Encode).
 using StreamBase = fedhub::v1::StreamService::WithCallbackMethod_Publish<
-    fedhub::v1::StreamService::WithCallbackMethod_Subscribe<fedhub::v1::StreamService::Service>>;
+    fedhub::v1::StreamService::WithRawCallbackMethod_Subscribe<fedhub::v1::StreamService::Service>>;
 
 class StreamServiceImpl final : public StreamBase {
  public:
@@ -230,13 +231,19 @@ class StreamServiceImpl final : public StreamBase {
     return new PublishReactor(hub_, streams_, *caller);
   }
 
-  grpc::ServerWriteReactor<fedhub::v1::SubscribeResponse>* Subscribe(
-      grpc::CallbackServerContext* ctx, const fedhub::v1::SubscribeRequest* req) override {
-    using RefusedSubscribe = Refused<fedhub::v1::SubscribeRequest, fedhub::v1::SubscribeResponse>;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
+                                                       const grpc::ByteBuffer* raw) override {
+    using RefusedSubscribe = Refused<grpc::ByteBuffer, grpc::ByteBuffer>;
     Call call(hub_, *ctx, "Subscribe");
     auto caller = call.Authorize({ROLE_PLATFORM}, "stream.subscribe");
     if (!caller.ok()) return new RefusedSubscribe(call.Finish(caller.status()));
-    absl::Status s = ValidateSubscribe(*req);
+    fedhub::v1::SubscribeRequest request;
+    const fedhub::v1::SubscribeRequest* req = &request;
+    grpc::ByteBuffer copy(*raw);
+    absl::Status s =
+        grpc::SerializationTraits<fedhub::v1::SubscribeRequest>::Deserialize(&copy, &request).ok()
+            ? ValidateSubscribe(request)
+            : absl::InvalidArgumentError("the SubscribeRequest does not parse as fedhub.v1.SubscribeRequest");
     std::unique_ptr<storage::Snapshot> snapshot;
     absl::StatusOr<uint64_t> cursor = s.ok() ? hub_.streams().StartCursor(*req, &snapshot) : s;
     if (!cursor.ok()) {

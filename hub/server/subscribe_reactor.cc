@@ -42,7 +42,7 @@ SubscribeReactor* SubscribeReactor::Start(Hub& hub, StreamSet* streams, stream::
     return r;
   }
   r->tail_ = std::move(*tail);
-  r->ScheduleLocked();
+  r->ScheduleBuildLocked();
   return r;
 }
 
@@ -51,7 +51,7 @@ SubscribeReactor::SubscribeReactor(Hub& hub, StreamSet* streams, stream::WorkPoo
                                    std::unique_ptr<storage::Snapshot> snapshot)
     : hub_(hub), streams_(streams), pool_(pool), caller_(std::move(caller)), max_events_(max_events),
       deliverer_(&hub.consents().index(), &hub.linker(), &hub.pseudonyms(), &hub.catalogue(), std::move(view)),
-      snapshot_(std::move(snapshot)), snapshot_cursor_(cursor), sent_cursor_(cursor) {}
+      snapshot_(std::move(snapshot)), snapshot_cursor_(cursor), built_cursor_(cursor) {}
 
 void SubscribeReactor::End(const grpc::Status& status) {
   std::lock_guard lock(mu_);
@@ -68,7 +68,7 @@ void SubscribeReactor::OnDone() {
   {
     std::lock_guard lock(mu_);
     done_ = true;
-    destroy = !busy_;
+    destroy = IdleLocked();
   }
   if (destroy) Destroy();
 }
@@ -82,65 +82,65 @@ void SubscribeReactor::Destroy() {
   delete this;
 }
 
-void SubscribeReactor::Wake() {
-  std::lock_guard lock(mu_);
-  ScheduleLocked();
-}
-
-void SubscribeReactor::ScheduleLocked() {
-  if (finished_ || tail_ == nullptr) return;
-  if (busy_) {
-    dirty_ = true;
-    return;
-  }
-  busy_ = true;
-  pool_->Submit([this] { Pump(); });
-}
-
-bool SubscribeReactor::IdleLocked() {
-  busy_ = false;
-  dirty_ = false;
-  return done_;
-}
+bool SubscribeReactor::IdleLocked() const { return done_ && !building_ && !sending_ && audits_ == 0; }
 
 void SubscribeReactor::FinishLocked(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
+  pipeline_.clear();
   Finish(status);
 }
 
-void SubscribeReactor::Fail(const absl::Status& status) {
-  bool destroy;
-  {
-    std::lock_guard lock(mu_);
-    FinishLocked(ToGrpc(status));
-    destroy = IdleLocked();
-  }
-  if (destroy) Destroy();
+void SubscribeReactor::Wake() {
+  std::lock_guard lock(mu_);
+  ScheduleBuildLocked();
 }
 
-void SubscribeReactor::Pump() {
-  while (true) {
-    bool stop = false, destroy = false;
+void SubscribeReactor::ScheduleBuildLocked() {
+  if (finished_ || tail_ == nullptr) return;
+  if (building_) {
+    dirty_ = true;
+    return;
+  }
+  if (pipeline_.size() >= kPipelineDepth) return;  // OnWriteDone schedules again
+  building_ = true;
+  pool_->Submit([this] { BuildLoop(); });
+}
+
+void SubscribeReactor::BuildLoop() {
+  // Ends the builder; the reactor is destroyed if nothing else runs for it.
+  auto stop = [this](const absl::Status* failure) {
+    bool destroy;
     {
       std::lock_guard lock(mu_);
-      if (finished_) {
-        stop = true;
+      if (failure != nullptr) FinishLocked(ToGrpc(*failure));
+      building_ = false;
+      destroy = IdleLocked();
+    }
+    if (destroy) Destroy();
+  };
+  while (true) {
+    bool stop_now = false, destroy = false;
+    {
+      std::lock_guard lock(mu_);
+      if (finished_ || pipeline_.size() >= kPipelineDepth) {
+        building_ = false;
+        stop_now = true;
         destroy = IdleLocked();
       }
     }
-    if (stop) {
+    if (stop_now) {
       if (destroy) Destroy();
       return;
     }
     // A platform suspended since the stream opened receives nothing more.
     if (auto still = hub_.registry().Authenticate(caller_.role, caller_.id); !still.ok()) {
-      Fail(still.status());
+      stop(&still.status());
       return;
     }
     auto next = NextMessage();
     if (!next.ok()) {
-      Fail(next.status());
+      stop(&next.status());
       return;
     }
     if (!next->has_value()) {
@@ -151,27 +151,58 @@ void SubscribeReactor::Pump() {
           dirty_ = false;
           continue;
         }
+        building_ = false;
         destroy = IdleLocked();
       }
       if (destroy) Destroy();
       return;
     }
-    auto built = std::make_shared<stream::Built>(std::move(**next));
-    if (built->audits->empty()) {
-      Send(std::move(*built));
-      return;
-    }
-    // Audited before it is sent: the entries are durable when the callback runs, on the
-    // committing thread, which hands the rest (serialising, sending) back to the pool.
-    hub_.audit().AppendAllAsync(built->audits, [this, built](const absl::Status& s) mutable {
-      if (!s.ok()) {
-        Fail(s);
-        return;
+    auto slot = std::make_shared<Slot>();
+    slot->built = std::move(**next);
+    built_cursor_ = slot->built.cursor;
+    const bool audit = !slot->built.audits->empty();
+    {
+      std::lock_guard lock(mu_);
+      if (finished_) continue;  // the top of the loop ends the builder
+      pipeline_.push_back(slot);
+      if (audit) {
+        ++audits_;
+      } else {
+        slot->ready = true;
+        TrySendLocked();
       }
-      pool_->Submit([this, built = std::move(built)] { Send(std::move(*built)); });
-    });
-    return;
+    }
+    if (audit) {
+      // Audited before it is sent: the entries are durable when the callback runs, on the
+      // committing thread.
+      hub_.audit().AppendAllAsync(slot->built.audits,
+                                  [this, slot](const absl::Status& s) { Audited(slot, s); });
+    }
   }
+}
+
+void SubscribeReactor::Audited(const std::shared_ptr<Slot>& slot, const absl::Status& status) {
+  bool destroy;
+  {
+    std::lock_guard lock(mu_);
+    --audits_;
+    if (!status.ok()) {
+      FinishLocked(ToGrpc(status));
+    } else {
+      slot->ready = true;
+      TrySendLocked();
+    }
+    destroy = IdleLocked();
+  }
+  if (destroy) Destroy();
+}
+
+void SubscribeReactor::TrySendLocked() {
+  if (finished_ || sending_ || pipeline_.empty() || !pipeline_.front()->ready) return;
+  sending_ = true;
+  std::shared_ptr<Slot> slot = std::move(pipeline_.front());
+  pipeline_.pop_front();
+  pool_->Submit([this, slot = std::move(slot)]() mutable { Send(std::move(slot)); });
 }
 
 absl::StatusOr<std::optional<stream::Built>> SubscribeReactor::NextMessage() {
@@ -181,14 +212,14 @@ absl::StatusOr<std::optional<stream::Built>> SubscribeReactor::NextMessage() {
     if (!events.ok()) return events.status();
     uint64_t cursor = tail_->cursor();
     if (events->empty()) {
-      if (cursor <= sent_cursor_) return std::nullopt;
+      if (cursor <= built_cursor_) return std::nullopt;
       stream::Built progress;  // caught up: tell the subscriber how far it has read
-      progress.message->set_cursor(cursor);
+      progress.cursor = cursor;
       return progress;
     }
     auto built = deliverer_.Build(std::move(*events), cursor);
     if (!built.ok()) return built.status();
-    if (built->message->events_size() > 0 || round + 1 >= kQuietRounds) return std::move(*built);
+    if (built->events() > 0 || round + 1 >= kQuietRounds) return std::move(*built);
   }
 }
 
@@ -197,16 +228,18 @@ absl::StatusOr<stream::Built> SubscribeReactor::SnapshotPage() {
                                           max_events_);
   if (!page.ok()) return page.status();
   stream::Built b;
-  b.message->set_snapshot(true);
-  b.message->set_cursor(snapshot_cursor_);
+  b.snapshot = true;
+  b.cursor = snapshot_cursor_;
+  fedhub::v1::DeliveredEvent d;
   for (auto& item : page->items) {
-    auto* d = b.message->add_events();
-    d->set_offset(item.offset());
-    d->set_publisher_platform_id(item.publisher_platform_id());
-    *d->mutable_catalogue()->mutable_item() = std::move(*item.mutable_item());
+    d.Clear();
+    d.set_offset(item.offset());
+    d.set_publisher_platform_id(item.publisher_platform_id());
+    *d.mutable_catalogue()->mutable_item() = std::move(*item.mutable_item());
+    b.items.emplace_back().encoded = d.SerializeAsString();
   }
   if (page->next_key.empty()) {
-    b.message->set_snapshot_complete(true);
+    b.snapshot_complete = true;
     snapshot_.reset();
   } else {
     snapshot_key_ = std::move(page->next_key);
@@ -214,54 +247,68 @@ absl::StatusOr<stream::Built> SubscribeReactor::SnapshotPage() {
   return b;
 }
 
-void SubscribeReactor::Send(stream::Built built) {
+void SubscribeReactor::Send(std::shared_ptr<Slot> slot) {
+  stream::Built& built = slot->built;
+  auto bytes = std::make_unique<std::string>(built.Encode());
+  absl::Status failure;
+  std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> withdrawn_records;
+  // From here until the message is handed to gRPC, no revocation can complete.
   auto gate = hub_.consents().index().DeliveryGuard();
   if (built.personal_events > 0 && deliverer_.Stale(built, storage::NowMicros())) {
     // A revocation or an expiry since the check: check again, narrowing only, and record
     // what is withdrawn.
     auto withdrawn = deliverer_.Recheck(built);
     if (!withdrawn.ok()) {
-      gate.unlock();
-      Fail(withdrawn.status());
-      return;
-    }
-    if (!withdrawn->empty()) {
-      auto records = std::make_shared<const std::vector<fedhub::v1::AuditRecord>>(std::move(*withdrawn));
-      hub_.audit().AppendAllAsync(records, [this](const absl::Status& s) {
-        if (!s.ok()) Fail(s);
-      });
+      failure = withdrawn.status();
+    } else {
+      if (!withdrawn->empty()) {
+        withdrawn_records = std::make_shared<const std::vector<fedhub::v1::AuditRecord>>(std::move(*withdrawn));
+      }
+      *bytes = built.Encode();
     }
   }
   bool destroy = false;
   {
     std::lock_guard lock(mu_);
+    if (!failure.ok()) FinishLocked(ToGrpc(failure));
+    if (withdrawn_records != nullptr) ++audits_;
     if (finished_) {
-      destroy = IdleLocked();
+      sending_ = false;
     } else {
-      in_flight_arena_ = std::move(built.arena);
-      in_flight_ = built.message;
-      sent_cursor_ = in_flight_->cursor();
-      hub_.metrics().EventsDelivered(in_flight_->events_size());
-      StartWrite(in_flight_);
+      std::string* raw = bytes.release();
+      grpc::Slice slice(raw->data(), raw->size(), [](void* p) { delete static_cast<std::string*>(p); }, raw);
+      in_flight_ = grpc::ByteBuffer(&slice, 1);
+      hub_.metrics().EventsDelivered(built.events());
+      StartWrite(&in_flight_);
     }
+    destroy = IdleLocked();
   }
   gate.unlock();
+  if (withdrawn_records != nullptr) {
+    hub_.audit().AppendAllAsync(withdrawn_records, [this](const absl::Status& s) {
+      bool destroy;
+      {
+        std::lock_guard lock(mu_);
+        --audits_;
+        if (!s.ok()) FinishLocked(ToGrpc(s));
+        destroy = IdleLocked();
+      }
+      if (destroy) Destroy();
+    });
+  }
   if (destroy) Destroy();
 }
 
 void SubscribeReactor::OnWriteDone(bool ok) {
-  bool destroy = false;
+  bool destroy;
   {
     std::lock_guard lock(mu_);
-    in_flight_ = nullptr;
-    in_flight_arena_.reset();
+    in_flight_.Clear();
+    sending_ = false;
     if (!ok) FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream write failed"));
-    if (finished_) {
-      destroy = IdleLocked();
-    } else {
-      dirty_ = false;
-      pool_->Submit([this] { Pump(); });  // the chain goes on
-    }
+    TrySendLocked();
+    ScheduleBuildLocked();
+    destroy = IdleLocked();
   }
   if (destroy) Destroy();
 }

@@ -1,18 +1,23 @@
 // The server side of StreamService.Subscribe: one reactor per stream.
 //
-// Its work runs as a chain, one step at a time: build the next message on the work pool
-// (read from the tail, filter, check consent, narrow), make its audit entries durable
-// (group commit, no thread waits), check again under the consent index's delivery gate if a
-// revocation or an expiry happened since the check, hand it to gRPC, and when gRPC has
-// taken it, build the next. New events wake an idle chain. While a message is being
-// written nothing more is read, so a subscriber that stops reading holds one message and
-// its tail's bounded buffer, and then falls back to the durable log.
+// Messages go through a short pipeline, in order:
+//   build  (work pool) read the next events from the tail, filter, check consent, name;
+//   audit  (group commit) make the message's audit entries durable; no thread waits;
+//   send   (work pool) under the consent index's delivery gate, check again if a
+//          revocation or an expiry happened since the build, encode, hand to gRPC.
+// Up to kPipelineDepth messages are between build and gRPC's acknowledgement of the write,
+// so the next messages are built and audited while one is written, and one write is
+// outstanding at a time (gRPC's rule). A subscriber that stops reading holds at most that
+// many messages, then nothing more is read for it and its tail falls behind the log's
+// in-memory window and is later served from the durable log. New events wake an idle builder.
 #ifndef FEDHUB_HUB_SERVER_SUBSCRIBE_REACTOR_H_
 #define FEDHUB_HUB_SERVER_SUBSCRIBE_REACTOR_H_
 
+#include <deque>
 #include <memory>
 #include <mutex>
 
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/server_callback.h>
 
 #include "app/hub.h"
@@ -23,7 +28,9 @@
 
 namespace fedhub::server {
 
-class SubscribeReactor final : public grpc::ServerWriteReactor<fedhub::v1::SubscribeResponse>,
+// Messages are written as bytes (the method is registered raw): Built::Encode produces the
+// SubscribeResponse wire format directly.
+class SubscribeReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                                public StreamSet::Stream {
  public:
   // Starts streaming after `cursor`; with `snapshot`, first the catalogue in it.
@@ -40,17 +47,26 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<fedhub::v1::Subsc
   SubscribeReactor(Hub& hub, StreamSet* streams, stream::WorkPool* pool, Caller caller,
                    stream::SubscriberView view, size_t max_events, uint64_t cursor,
                    std::unique_ptr<storage::Snapshot> snapshot);
+  // A built message on its way to gRPC.
+  struct Slot {
+    stream::Built built;
+    bool ready = false;  // audited (or nothing to audit)
+  };
+  static constexpr size_t kPipelineDepth = 4;
+
   void Wake();
-  void ScheduleLocked();
-  void Pump();
+  void ScheduleBuildLocked();
+  void BuildLoop();
   // The next message, or nullopt when there is nothing to send now.
   absl::StatusOr<std::optional<stream::Built>> NextMessage();
   absl::StatusOr<stream::Built> SnapshotPage();
-  void Send(stream::Built built);
-  // Ends the chain; returns true if the reactor must now be destroyed.
-  bool IdleLocked();
+  void Audited(const std::shared_ptr<Slot>& slot, const absl::Status& status);
+  // Hands the oldest message to the send step if it is ready and no write is outstanding.
+  void TrySendLocked();
+  void Send(std::shared_ptr<Slot> slot);
+  // True once nothing runs for the reactor any more and gRPC is done with it.
+  bool IdleLocked() const;
   void FinishLocked(const grpc::Status& status);
-  void Fail(const absl::Status& status);
   void Destroy();
 
   Hub& hub_;
@@ -64,15 +80,16 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<fedhub::v1::Subsc
   std::unique_ptr<storage::Snapshot> snapshot_;
   std::string snapshot_key_;
   const uint64_t snapshot_cursor_;
-  uint64_t sent_cursor_;  // chain only: cursor of the last message sent
 
   std::mutex mu_;
-  // guarded by mu_: the message being written, and the arena it lives on
-  fedhub::v1::SubscribeResponse* in_flight_ = nullptr;
-  std::unique_ptr<google::protobuf::Arena> in_flight_arena_;
-  bool joined_ = false;                      // guarded by mu_
-  bool busy_ = false;      // guarded by mu_: the chain is running (pool, audit or write)
-  bool dirty_ = false;     // guarded by mu_: woken while busy
+  uint64_t built_cursor_;  // builder only: cursor of the last message built
+  std::deque<std::shared_ptr<Slot>> pipeline_;  // guarded by mu_: built, not yet sent
+  grpc::ByteBuffer in_flight_;  // guarded by mu_: the message being written
+  bool joined_ = false;    // guarded by mu_
+  bool building_ = false;  // guarded by mu_: the builder is scheduled or running
+  bool dirty_ = false;     // guarded by mu_: woken while building
+  bool sending_ = false;   // guarded by mu_: from the send step until OnWriteDone
+  int audits_ = 0;         // guarded by mu_: audit commits whose callback has not run
   bool finished_ = false;  // guarded by mu_
   bool done_ = false;      // guarded by mu_: OnDone ran
 };

@@ -95,14 +95,14 @@ struct Store::Rep {
 struct Txn::Impl {
   Store::Rep* rep;
   const Overlay* group;  // writes of earlier transactions in this group
-  Overlay own;
   std::vector<std::pair<std::string, std::optional<std::string>>> ops;  // in order
+  std::unordered_map<std::string, size_t> own;  // key -> its last write in `ops`
   std::vector<std::function<void()>> after;
 };
 
 absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, std::string_view key) {
   std::string ok = OverlayKey(cf, key);
-  if (auto it = impl_->own.find(ok); it != impl_->own.end()) return it->second;
+  if (auto it = impl_->own.find(ok); it != impl_->own.end()) return impl_->ops[it->second].second;
   if (auto it = impl_->group->find(ok); it != impl_->group->end()) return it->second;
   std::string value;
   rocksdb::Status s =
@@ -112,15 +112,17 @@ absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, std::string_view key)
   return std::optional<std::string>(std::move(value));
 }
 
-void Txn::Put(Cf cf, std::string_view key, std::string_view value) {
+void Txn::Put(Cf cf, std::string_view key, std::string_view value) { Put(cf, key, std::string(value)); }
+
+void Txn::Put(Cf cf, std::string_view key, std::string&& value) {
   std::string ok = OverlayKey(cf, key);
-  impl_->own[ok] = std::string(value);
-  impl_->ops.emplace_back(std::move(ok), std::string(value));
+  impl_->own[ok] = impl_->ops.size();
+  impl_->ops.emplace_back(std::move(ok), std::move(value));
 }
 
 void Txn::Delete(Cf cf, std::string_view key) {
   std::string ok = OverlayKey(cf, key);
-  impl_->own[ok] = std::nullopt;
+  impl_->own[ok] = impl_->ops.size();
   impl_->ops.emplace_back(std::move(ok), std::nullopt);
 }
 

@@ -86,6 +86,8 @@ class Txn {
  public:
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
   void Put(Cf cf, std::string_view key, std::string_view value);
+  void Put(Cf cf, std::string_view key, std::string&& value);  // takes the value without a copy
+  void Put(Cf cf, std::string_view key, const char* value) { Put(cf, key, std::string_view(value)); }
   void Delete(Cf cf, std::string_view key);
   // Runs after the group is durable, in commit order, on the committing thread. Use it
   // to update in-memory caches and notify watchers; keep it short and non-blocking.

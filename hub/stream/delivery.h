@@ -12,11 +12,10 @@
 // Each delivery of personal data yields an audit entry (one per person and consent per
 // message) that must be durable before the message is sent.
 //
-// Thread-safety: Build and Stale may be called from any thread, one at a time per Deliverer.
+// Thread-safety: Build is called by one thread at a time; Stale and Recheck may run at the
+// same time as Build (they use only the Built and the consent index).
 #ifndef FEDHUB_HUB_STREAM_DELIVERY_H_
 #define FEDHUB_HUB_STREAM_DELIVERY_H_
-
-#include <google/protobuf/arena.h>
 
 #include <cstdint>
 #include <memory>
@@ -42,23 +41,44 @@ struct SubscriberView {
   fedhub::v1::CatalogueFilter filter;
 };
 
-// A message ready to be audited and sent. The message lives on its own arena: one
-// allocation pattern per message instead of one per field, freed at once after the write.
+// How a subscriber and the audit log name a person.
+struct PersonNames {
+  std::string local_id;  // the subscriber's own id, if the person has an account there
+  std::string pairwise;  // else the subscriber's pairwise pseudonym
+  std::string audit;     // the audit pseudonym
+};
+
+// A message ready to be audited, checked again if needed, and encoded for sending. Profile
+// changes are kept as what to send (the log event, how the person is named, the consents
+// and the categories each allows) and encoded only at the end, from the event's
+// per-category field bytes: no per-subscriber copy of the fields is made.
 struct Built {
-  Built();
-  std::unique_ptr<google::protobuf::Arena> arena;
-  fedhub::v1::SubscribeResponse* message;  // on `arena`
+  struct Item {
+    LogEventPtr source;                        // profile changes: the event
+    std::shared_ptr<const PersonNames> names;  // profile changes
+    uint32_t first_grant = 0;                  // profile changes: grants[first, first + count)
+    uint32_t grant_count = 0;
+    std::string encoded;                       // anything else: the DeliveredEvent's bytes
+  };
+  uint64_t cursor = 0;
+  bool snapshot = false;
+  bool snapshot_complete = false;
+  std::vector<Item> items;
+  std::vector<consent::ConsentIndex::Grant> grants;
   // Audit entries to make durable before sending (empty: nothing personal in it). Shared
   // so the commit can read them while the message waits.
-  std::shared_ptr<std::vector<fedhub::v1::AuditRecord>> audits;
-  // The log events it was built from, for a re-check.
-  std::vector<LogEventPtr> sources;
+  std::shared_ptr<std::vector<fedhub::v1::AuditRecord>> audits =
+      std::make_shared<std::vector<fedhub::v1::AuditRecord>>();
   // ConsentIndex::revocations() before the checks, and the earliest expiry of a consent
   // used: past either, the message must be checked again before it is sent.
   uint64_t revocations = 0;
   int64_t expires_at_micros = INT64_MAX;
   // Events that carried personal data, for metrics.
   size_t personal_events = 0;
+
+  size_t events() const { return items.size(); }
+  // The SubscribeResponse, in wire format.
+  std::string Encode() const;
 };
 
 class Deliverer {
@@ -85,13 +105,7 @@ class Deliverer {
   const SubscriberView& view() const { return view_; }
 
  private:
-  // How the subscriber and the audit log name a person.
-  struct Names {
-    std::string local_id;   // the subscriber's own id, if the person has an account there
-    std::string pairwise;   // else the subscriber's pairwise pseudonym
-    std::string audit;      // the audit pseudonym
-  };
-  absl::StatusOr<const Names*> NamesOf(const std::string& subject) const;
+  absl::StatusOr<std::shared_ptr<const PersonNames>> NamesOf(const std::string& subject) const;
 
   const consent::ConsentIndex* index_;
   const linking::Linker* linker_;
@@ -99,7 +113,7 @@ class Deliverer {
   const Catalogue* catalogue_;
   const SubscriberView view_;
   // Names already looked up, valid while the linker's change count stays `names_epoch_`.
-  mutable std::unordered_map<std::string, Names> names_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const PersonNames>> names_;
   mutable uint64_t names_epoch_ = ~uint64_t{0};
 };
 

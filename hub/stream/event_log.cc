@@ -1,5 +1,6 @@
 #include "stream/event_log.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/strings.h"
@@ -44,43 +45,63 @@ absl::Status OutOfRange(uint64_t cursor, const LogExtent& e) {
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<LogEvent>> MakeLogEvent(uint64_t offset, StoredEvent event,
+                                                       std::string_view encoded) {
+  auto le = std::make_shared<LogEvent>();
+  le->offset = offset;
+  le->bytes = encoded.size();
+  if (event.has_profile()) {
+    // StoredEvent.profile (5) -> ProfileChange.fields (3), as stored.
+    auto profile = SubField(encoded, 5);
+    if (!profile.ok()) return profile.status();
+    auto fields = SubField(*profile, 3);
+    if (!fields.ok()) return fields.status();
+    if (absl::Status s = SplitProfileFields(*fields, &le->parts); !s.ok()) return s;
+    event.mutable_profile()->clear_fields();
+  }
+  le->event = std::move(event);
+  return le;
+}
+
 Tail::~Tail() { log_->Detach(this); }
 
 uint64_t Tail::cursor() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(log_->mu_);
   return cursor_;
 }
 
-bool Tail::live() const {
-  std::lock_guard lock(mu_);
-  return live_;
-}
+absl::StatusOr<std::vector<LogEventPtr>> Tail::Next(size_t max) { return log_->NextFor(this, max); }
 
-absl::StatusOr<std::vector<LogEventPtr>> Tail::Next(size_t max) {
+absl::StatusOr<std::vector<LogEventPtr>> EventLog::NextFor(Tail* tail, size_t max) {
   std::vector<LogEventPtr> out;
-  uint64_t from;
-  {
-    std::lock_guard lock(mu_);
-    if (live_) {
-      while (!buffer_.empty() && out.size() < max) {
-        out.push_back(std::move(buffer_.front()));
-        buffer_.pop_front();
-      }
-      if (!out.empty()) cursor_ = out.back()->offset;
-      return out;
-    }
-    from = cursor_;
-  }
-  // Behind the live feed: read the durable log until caught up.
   while (true) {
-    auto read = log_->Read(from, max);
-    if (!read.ok()) return read.status();
-    if (!read->empty()) {
+    uint64_t from;
+    {
       std::lock_guard lock(mu_);
-      cursor_ = read->back()->offset;
+      if (tail->cursor_ >= window_floor_) {
+        // Inside the window: everything after the cursor is here.
+        auto it = std::upper_bound(window_.begin(), window_.end(), tail->cursor_,
+                                   [](uint64_t c, const LogEventPtr& e) { return c < e->offset; });
+        for (; it != window_.end() && out.size() < max; ++it) out.push_back(*it);
+        if (out.empty()) {
+          tail->waiting_ = true;
+        } else {
+          tail->cursor_ = out.back()->offset;
+        }
+        return out;
+      }
+      from = tail->cursor_;
+    }
+    // Behind the window: read the durable log.
+    auto read = Read(from, max);
+    if (!read.ok()) return read.status();
+    std::lock_guard lock(mu_);
+    if (!read->empty()) {
+      tail->cursor_ = std::max(tail->cursor_, read->back()->offset);
       return std::move(*read);
     }
-    if (log_->TryGoLive(this)) return out;
+    // Nothing stored after the cursor up to the window: offsets left unused.
+    tail->cursor_ = std::max(tail->cursor_, window_floor_);
   }
 }
 
@@ -95,7 +116,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(storage::Store* store, 
 }
 
 EventLog::EventLog(storage::Store* store, LogOptions options, LogExtent extent)
-    : store_(store), options_(options), extent_(extent), visible_(extent.head) {}
+    : store_(store), options_(options), extent_(extent), visible_(extent.head), window_floor_(extent.head) {}
 
 EventLog::~EventLog() {
   {
@@ -106,8 +127,21 @@ EventLog::~EventLog() {
   if (trimmer_.joinable()) trimmer_.join();
 }
 
-absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<StoredEvent> events,
-                                          std::vector<std::string> encoded) {
+absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<StoredEvent> events) {
+  std::vector<Prepared> prepared;
+  prepared.reserve(events.size());
+  for (StoredEvent& ev : events) {
+    Prepared p;
+    ev.SerializeToString(&p.encoded);
+    auto le = MakeLogEvent(0, std::move(ev), p.encoded);
+    if (!le.ok()) return le.status();
+    p.event = std::move(*le);
+    prepared.push_back(std::move(p));
+  }
+  return Append(txn, std::move(prepared));
+}
+
+absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<Prepared> events) {
   auto raw = txn.Get(Cf::kMeta, storage::kEventsExtentKey);
   if (!raw.ok()) return raw.status();
   auto extent = DecodeExtent(*raw);
@@ -116,21 +150,11 @@ absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<StoredE
   uint64_t first = e.head + 1;
   std::vector<LogEventPtr> appended;
   appended.reserve(events.size());
-  std::string bytes;
-  for (size_t i = 0; i < events.size(); ++i) {
-    StoredEvent& ev = events[i];
-    auto le = std::make_shared<LogEvent>();
-    le->offset = ++e.head;
-    if (i < encoded.size()) {
-      bytes = std::move(encoded[i]);
-    } else {
-      ev.SerializeToString(&bytes);
-    }
-    le->bytes = bytes.size();
-    e.bytes += bytes.size();
-    txn.Put(Cf::kEvents, storage::U64Key(le->offset), bytes);
-    le->event = std::move(ev);
-    appended.push_back(std::move(le));
+  for (Prepared& p : events) {
+    p.event->offset = ++e.head;
+    e.bytes += p.encoded.size();
+    txn.Put(Cf::kEvents, storage::U64Key(e.head), std::move(p.encoded));
+    appended.push_back(std::move(p.event));
   }
   txn.Put(Cf::kMeta, storage::kEventsExtentKey, EncodeExtent(e));
   txn.AfterCommit([this, e, appended = std::move(appended)]() mutable {
@@ -150,31 +174,24 @@ absl::StatusOr<uint64_t> EventLog::Append(storage::Txn& txn, std::vector<StoredE
 
 void EventLog::Publish(std::vector<LogEventPtr> events) {
   if (events.empty()) return;
-  std::vector<Tail*> woken;
-  {
-    std::lock_guard lock(mu_);
-    visible_ = events.back()->offset;
-    for (Tail* t : tails_) {
-      std::lock_guard tl(t->mu_);
-      if (!t->live_) continue;  // reading the durable log; it goes live when caught up
-      uint64_t after = t->buffer_.empty() ? t->cursor_ : t->buffer_.back()->offset;
-      size_t added = 0;
-      for (const LogEventPtr& ev : events) {
-        if (ev->offset <= after) continue;
-        if (t->buffer_.size() >= options_.tail_buffer_events) {
-          // Too far behind: drop the buffer and read from the durable log instead.
-          t->live_ = false;
-          t->buffer_.clear();
-          break;
-        }
-        t->buffer_.push_back(ev);
-        ++added;
-      }
-      if (added > 0 || !t->live_) woken.push_back(t);
-    }
-    // Wake while holding mu_ so a tail cannot be destroyed (Detach takes mu_) meanwhile;
-    // wake functions only schedule work and never call back into the log.
-    for (Tail* t : woken) t->wake_();
+  std::lock_guard lock(mu_);
+  visible_ = events.back()->offset;
+  for (LogEventPtr& ev : events) {
+    window_bytes_ += ev->bytes;
+    window_.push_back(std::move(ev));
+  }
+  while (!window_.empty() &&
+         (window_.size() > options_.tail_buffer_events || window_bytes_ > kMemoryWindowBytes)) {
+    window_floor_ = window_.front()->offset;
+    window_bytes_ -= window_.front()->bytes;
+    window_.pop_front();
+  }
+  // Wake while holding mu_ so a tail cannot be destroyed (Detach takes mu_) meanwhile;
+  // wake functions only schedule work and never call back into the log.
+  for (Tail* t : tails_) {
+    if (!t->waiting_) continue;
+    t->waiting_ = false;
+    t->wake_();
   }
 }
 
@@ -202,15 +219,6 @@ void EventLog::Detach(Tail* tail) {
   tails_.erase(tail);
 }
 
-bool EventLog::TryGoLive(Tail* tail) {
-  std::lock_guard lock(mu_);
-  std::lock_guard tl(tail->mu_);
-  if (tail->cursor_ < visible_) return false;
-  tail->live_ = true;
-  tail->buffer_.clear();
-  return true;
-}
-
 LogExtent EventLog::extent() const {
   std::lock_guard lock(mu_);
   return extent_;
@@ -219,10 +227,7 @@ LogExtent EventLog::extent() const {
 size_t EventLog::tails_behind() const {
   std::lock_guard lock(mu_);
   size_t n = 0;
-  for (Tail* t : tails_) {
-    std::lock_guard tl(t->mu_);
-    n += t->live_ ? 0 : 1;
-  }
+  for (Tail* t : tails_) n += t->cursor_ < window_floor_ ? 1 : 0;
   return n;
 }
 
@@ -245,15 +250,19 @@ absl::StatusOr<std::vector<LogEventPtr>> EventLog::Read(uint64_t after, size_t m
                                 [&](std::string_view key, std::string_view value) {
                                   uint64_t offset = *storage::ReadU64BE(key);
                                   if (offset > limit) return false;
-                                  auto ev = std::make_shared<LogEvent>();
-                                  ev->offset = offset;
-                                  ev->bytes = value.size();
-                                  if (!ev->event.ParseFromArray(value.data(), value.size())) {
+                                  StoredEvent stored;
+                                  absl::StatusOr<std::shared_ptr<LogEvent>> ev =
+                                      absl::DataLossError("does not parse");
+                                  if (stored.ParseFromArray(value.data(), value.size())) {
+                                    ev = MakeLogEvent(offset, std::move(stored), value);
+                                  }
+                                  if (!ev.ok()) {
                                     parse_error = absl::DataLossError(
-                                        Cat("event ", offset, " cannot be decoded; the data directory is damaged"));
+                                        Cat("event ", offset, " cannot be decoded (", ev.status().message(),
+                                            "); the data directory is damaged"));
                                     return false;
                                   }
-                                  out.push_back(std::move(ev));
+                                  out.push_back(std::move(*ev));
                                   return out.size() < max;
                                 });
   if (!s.ok()) return s;

@@ -8,11 +8,12 @@
 // them in the same commit have run (Txn::AfterCommit runs in order): a revocation updates
 // the consent index before its erasure notice, or any later event, can be read.
 //
-// Readers are Tails. A tail that keeps up is fed from memory: each commit pushes the new
-// events to its bounded buffer. When the buffer is full the tail drops to reading the
-// durable log from its cursor until it has caught up, then is fed from memory again, so a
-// slow reader costs the hub its buffer and a cursor, never unbounded memory, and never
-// slows the writers or other readers.
+// Readers are Tails. The newest events are kept in memory in one window shared by every
+// reader (at most LogOptions::tail_buffer_events events). A tail whose cursor is inside the
+// window is fed from memory; a tail that has fallen further behind (a slow or stalled
+// subscriber) reads the durable log from its cursor until it is back inside the window. So
+// memory stays bounded whatever the number of readers and however far behind they are, and
+// a slow reader never slows the writers or the other readers.
 //
 // Thread-safety: thread-safe.
 #ifndef FEDHUB_HUB_STREAM_EVENT_LOG_H_
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "fedhub/storage/v1/records.pb.h"
 #include "storage/store.h"
+#include "stream/wire.h"
 
 namespace fedhub::stream {
 
@@ -38,9 +40,19 @@ namespace fedhub::stream {
 struct LogEvent {
   uint64_t offset = 0;
   size_t bytes = 0;  // stored size
+  // For a profile change, `fields` is left empty: its wire bytes are in `parts`, split by
+  // the category each field declares, so a delivery narrows by choosing parts.
   fedhub::storage::v1::StoredEvent event;
+  CategoryParts parts;
 };
 using LogEventPtr = std::shared_ptr<const LogEvent>;
+
+// The LogEvent of a stored event and its stored bytes.
+absl::StatusOr<std::shared_ptr<LogEvent>> MakeLogEvent(uint64_t offset, fedhub::storage::v1::StoredEvent event,
+                                                       std::string_view encoded);
+
+// The most bytes of events the in-memory window holds, whatever their number.
+constexpr uint64_t kMemoryWindowBytes = uint64_t{64} << 20;
 
 struct LogOptions {
   // Events older than this are removed; 0 keeps them regardless of age.
@@ -49,7 +61,8 @@ struct LogOptions {
   uint64_t retention_bytes = uint64_t{1} << 30;
   // How often the trimmer looks at age; it also runs when an append passes the size limit.
   int64_t trim_interval_micros = 10'000'000;
-  // Events a tail buffers in memory before it falls back to the durable log.
+  // Newest events kept in memory for readers; a reader further behind reads the durable
+  // log. The window also holds at most kMemoryWindowBytes of events.
   size_t tail_buffer_events = 10'000;
 };
 
@@ -65,7 +78,7 @@ struct LogExtent {
 
 class EventLog;
 
-// One reader's position and buffer. Create with EventLog::OpenTail; the reader owns it.
+// One reader's position. Create with EventLog::OpenTail; the reader owns it.
 class Tail {
  public:
   ~Tail();
@@ -78,8 +91,6 @@ class Tail {
   // oldest valid cursor).
   absl::StatusOr<std::vector<LogEventPtr>> Next(size_t max);
   uint64_t cursor() const;
-  // True while fed from memory (for metrics and tests).
-  bool live() const;
 
  private:
   friend class EventLog;
@@ -87,10 +98,8 @@ class Tail {
       : log_(log), wake_(std::move(wake)), cursor_(cursor) {}
   EventLog* const log_;
   const std::function<void()> wake_;
-  mutable std::mutex mu_;
-  uint64_t cursor_;                // guarded by mu_: last offset handed out
-  bool live_ = false;              // guarded by mu_ (and EventLog::mu_ to change)
-  std::deque<LogEventPtr> buffer_; // guarded by mu_: events after cursor_, while live_
+  uint64_t cursor_;       // guarded by EventLog::mu_: last offset handed out
+  bool waiting_ = false;  // guarded by EventLog::mu_: caught up, to be woken
 };
 
 class EventLog {
@@ -98,22 +107,27 @@ class EventLog {
   static absl::StatusOr<std::unique_ptr<EventLog>> Open(storage::Store* store, LogOptions options);
   ~EventLog();
 
-  // Appends `events` in order inside `txn` and returns the offset of the first. They
-  // become visible once the transaction is durable. `encoded`, if given, holds each
-  // event already serialised (done by the caller, off the committing thread).
-  absl::StatusOr<uint64_t> Append(storage::Txn& txn,
-                                  std::vector<fedhub::storage::v1::StoredEvent> events,
-                                  std::vector<std::string> encoded = {});
+  // An event prepared for appending off the committing thread: MakeLogEvent(0, ...) of it
+  // and its stored bytes.
+  struct Prepared {
+    std::shared_ptr<LogEvent> event;
+    std::string encoded;
+  };
+  // Appends `events` in order inside `txn` (giving them their offsets) and returns the
+  // offset of the first. They become visible once the transaction is durable.
+  absl::StatusOr<uint64_t> Append(storage::Txn& txn, std::vector<Prepared> events);
+  absl::StatusOr<uint64_t> Append(storage::Txn& txn, std::vector<fedhub::storage::v1::StoredEvent> events);
 
   LogExtent extent() const;
-  // Readers currently served from the durable log because they fell behind their buffer.
+  // Readers currently served from the durable log because they fell behind the window.
   size_t tails_behind() const;
   // Newest offset readers may see.
   uint64_t visible_head() const;
 
   // A reader positioned after `cursor`; `wake` is called (from the committing thread; it
   // must not block) when events arrive after it has caught up. OUT_OF_RANGE if `cursor`
-  // is older than retention, INVALID_ARGUMENT if it is past the head.
+  // is older than retention. A cursor past the head is not refused here: check it first
+  // with CheckCursor, which returns OUT_OF_RANGE for it.
   absl::StatusOr<std::unique_ptr<Tail>> OpenTail(uint64_t cursor, std::function<void()> wake);
 
   // OK if a subscriber may resume after `cursor`: OUT_OF_RANGE (naming the oldest valid
@@ -134,9 +148,8 @@ class EventLog {
   friend class Tail;
   void Publish(std::vector<LogEventPtr> events);
   void Detach(Tail* tail);
-  // Attaches `tail` to the live feed if it has read everything visible. Returns false
-  // if more became visible meanwhile.
-  bool TryGoLive(Tail* tail);
+  // Next for `tail` (see Tail::Next).
+  absl::StatusOr<std::vector<LogEventPtr>> NextFor(Tail* tail, size_t max);
   void TrimLoop();
   absl::StatusOr<uint64_t> TrimChunk(int64_t now, bool* more);
 
@@ -147,6 +160,11 @@ class EventLog {
   LogExtent extent_;           // guarded by mu_: as committed (first/bytes follow trims)
   uint64_t visible_ = 0;       // guarded by mu_
   std::set<Tail*> tails_;      // guarded by mu_
+  // guarded by mu_: the in-memory window, in offset order, and its size in bytes. Every
+  // event after `window_floor_` and up to `visible_` is in it.
+  std::deque<LogEventPtr> window_;
+  uint64_t window_bytes_ = 0;
+  uint64_t window_floor_ = 0;
 
   std::mutex trim_mu_;
   std::condition_variable trim_cv_;

@@ -108,9 +108,8 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
 
   // Everything that needs no stored state is checked here, on the caller's thread.
   struct State {
-    std::vector<StoredEvent> events;
+    std::vector<EventLog::Prepared> events;
     std::vector<std::string> hashes;
-    std::vector<std::string> encoded;
     std::vector<fedhub::v1::EventError> errors;
     std::vector<uint64_t> offsets;
     uint32_t duplicates = 0;
@@ -119,7 +118,6 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
   auto st = std::make_shared<State>();
   st->events.resize(n);
   st->hashes.resize(n);
-  st->encoded.resize(n);
   st->offsets.assign(n, 0);
   std::unordered_map<std::string, int> seen;
   const int64_t now = storage::NowMicros();
@@ -133,7 +131,7 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
                                            it->second, "] of this batch; every event needs its own id"));
       }
     }
-    StoredEvent& ev = st->events[i];
+    StoredEvent ev;
     if (s.ok() && pe.has_profile()) {
       auto subject = linker_->Resolve(caller.id, pe.profile().user().local_user_id());
       if (!subject.ok()) {
@@ -162,7 +160,14 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
     } else {
       *ev.mutable_catalogue() = std::move(*pe.mutable_catalogue());
     }
-    ev.SerializeToString(&st->encoded[i]);
+    EventLog::Prepared& prepared = st->events[i];
+    ev.SerializeToString(&prepared.encoded);
+    auto le = MakeLogEvent(0, std::move(ev), prepared.encoded);
+    if (!le.ok()) {
+      st->errors.push_back(EventErrorOf(i, pe.event_id(), le.status()));
+      continue;
+    }
+    prepared.event = std::move(*le);
   }
   if (!st->errors.empty()) {
     absl::Status s = BatchStatus(st->errors);
@@ -174,9 +179,8 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
       caller, "stream.publish",
       [this, st, caller_id = caller.id, batch_id](storage::Txn& txn, fedhub::v1::AuditRecord& record) -> absl::Status {
         std::vector<int> fresh_index;
-        std::vector<fedhub::v1::CatalogueChange> catalogue_changes;
         for (size_t i = 0; i < st->events.size(); ++i) {
-          const StoredEvent& ev = st->events[i];
+          const StoredEvent& ev = st->events[i].event->event;
           std::string key = storage::EventIdKey(caller_id, ev.event_id());
           auto existing = txn.Get(Cf::kEventIds, key);
           if (!existing.ok()) return existing.status();
@@ -199,39 +203,31 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
         }
         if (!st->errors.empty()) return BatchStatus(st->errors);
         // Only now, with the batch accepted, are the events moved out of the shared state.
-        std::vector<StoredEvent> fresh;
+        std::vector<EventLog::Prepared> fresh;
         fresh.reserve(fresh_index.size());
-        std::vector<std::string> encoded;
-        encoded.reserve(fresh_index.size());
-        std::vector<std::string> fresh_ids;
-        fresh_ids.reserve(fresh_index.size());
-        std::vector<bool> is_catalogue;
+        std::vector<std::shared_ptr<const LogEvent>> kept;  // the events, after the move
+        kept.reserve(fresh_index.size());
         for (int i : fresh_index) {
-          fresh_ids.push_back(st->events[i].event_id());
-          is_catalogue.push_back(st->events[i].has_catalogue());
-          if (st->events[i].has_catalogue()) {
-            catalogue_changes.push_back(st->events[i].catalogue());
-          }
+          kept.push_back(st->events[i].event);
           fresh.push_back(std::move(st->events[i]));
-          encoded.push_back(std::move(st->encoded[i]));
         }
         uint64_t first = 0;
         const size_t stored = fresh.size();
         if (!fresh.empty()) {
-          auto appended = log_->Append(txn, std::move(fresh), std::move(encoded));
+          auto appended = log_->Append(txn, std::move(fresh));
           if (!appended.ok()) return appended.status();
           first = *appended;
         }
-        size_t next_change = 0;
         for (size_t k = 0; k < stored; ++k) {
           uint64_t offset = first + k;
           int i = fresh_index[k];
+          const StoredEvent& ev = kept[k]->event;
           st->offsets[i] = offset;
           EventIdRecord rec;
           rec.set_offset(offset);
           rec.set_content_hash(st->hashes[i]);
-          txn.Put(Cf::kEventIds, storage::EventIdKey(caller_id, fresh_ids[k]), rec.SerializeAsString());
-          if (is_catalogue[k]) catalogue_->Apply(txn, caller_id, catalogue_changes[next_change++], offset);
+          txn.Put(Cf::kEventIds, storage::EventIdKey(caller_id, ev.event_id()), rec.SerializeAsString());
+          if (ev.has_catalogue()) catalogue_->Apply(txn, caller_id, ev.catalogue(), offset);
         }
         for (int c : st->categories) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));
         record.set_detail(stored == 0

@@ -1,3 +1,7 @@
+// The stream validation rules (declared in validate.h) for events and profile changes, and
+// the helpers they share with the catalogue rules (validate_internal.h). The catalogue rules
+// (items, removals, tags and language tags, sharing policies, filters, matching) are in
+// catalogue_rules.cc.
 #include "stream/validate.h"
 
 #include <google/protobuf/descriptor.h>
@@ -6,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,17 +17,9 @@
 #include "core/categories.h"
 #include "core/strings.h"
 #include "identity/ids.h"
-
-// Returns the status of `expr` from the enclosing function unless it is OK.
-#define RETURN_IF_INVALID(expr)                         \
-  do {                                                  \
-    if (absl::Status status_ = (expr); !status_.ok()) { \
-      return status_;                                   \
-    }                                                   \
-  } while (false)
+#include "stream/validate_internal.h"
 
 namespace fedhub::stream {
-namespace {
 
 namespace v1 = ::fedhub::v1;
 using google::protobuf::Descriptor;
@@ -32,39 +27,26 @@ using google::protobuf::EnumDescriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+using validate_internal::AsciiUpper;
+using validate_internal::CheckCount;
+using validate_internal::CheckCurrency;
+using validate_internal::CheckEntryBytes;
+using validate_internal::CheckEnum;
+using validate_internal::CheckGenerically;
+using validate_internal::CheckMaxBytes;
+using validate_internal::CheckOwnUnknownFields;
+using validate_internal::CheckPrintableId;
+using validate_internal::CheckRequiredBytes;
+using validate_internal::GenericLimits;
+using validate_internal::Indexed;
+using validate_internal::Invalid;
+using validate_internal::IsAsciiDigit;
+using validate_internal::IsAsciiUpper;
+using validate_internal::kMaxIdBytes;
+using validate_internal::kMaxPriceMinor;
+using validate_internal::Quote;
 
-constexpr size_t kMaxIdBytes = 128;
-constexpr int64_t kMaxPriceMinor = 1'000'000'000'000;
-constexpr size_t kMaxSharedPlatforms = 1000;
-constexpr size_t kMaxFilterEntries = 100;
-constexpr size_t kNoLimit = std::numeric_limits<size_t>::max();
-constexpr char kTagRule[] =
-    "use 1 to 64 characters of lowercase letters, digits, '-', '+', '.', '#'";
-
-absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
-
-std::string Indexed(std::string_view path, int index) { return Cat(path, "[", index, "]"); }
-
-bool IsAsciiLower(char c) { return c >= 'a' && c <= 'z'; }
-bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAsciiAlnum(char c) { return IsAsciiLower(c) || IsAsciiUpper(c) || IsAsciiDigit(c); }
-char AsciiLower(char c) { return IsAsciiUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
-char AsciiUpper(char c) { return IsAsciiLower(c) ? static_cast<char>(c - 'a' + 'A') : c; }
-
-// A value for a message: quoted, non-printable bytes escaped, cut after 64 bytes. Only for
-// values that are not personal data (catalogue values, currency codes).
-std::string Quote(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (size_t i = 0; i < value.size() && i < 64; ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') out += '\\';
-    out += (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c))
-                                   : Cat("\\x", kHex[c >> 4], kHex[c & 0xf]);
-  }
-  return out + (value.size() > 64 ? "\"..." : "\"");
-}
+namespace {
 
 // Offset of the first byte that does not begin a well-formed UTF-8 sequence (overlong forms,
 // surrogates and code points above U+10FFFF are malformed), or npos if there is none.
@@ -106,89 +88,6 @@ size_t FirstInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-absl::Status CheckMaxBytes(std::string_view value, std::string_view path, size_t max) {
-  if (value.size() <= max) return absl::OkStatus();
-  return Invalid(Cat(path, ": ", value.size(), " bytes, at most ", max, "; shorten it"));
-}
-
-// A required string: 1 to `max` bytes.
-absl::Status CheckRequiredBytes(std::string_view value, std::string_view path, size_t max) {
-  if (value.empty()) return Invalid(Cat(path, " is required: give it 1 to ", max, " bytes"));
-  return CheckMaxBytes(value, path, max);
-}
-
-// An entry of a repeated string: 1 to `max` bytes.
-absl::Status CheckEntryBytes(std::string_view value, std::string_view path, size_t max) {
-  if (value.empty()) {
-    return Invalid(Cat(path, " is empty; remove the entry or give it 1 to ", max, " bytes"));
-  }
-  return CheckMaxBytes(value, path, max);
-}
-
-absl::Status CheckCount(int count, std::string_view path, size_t max) {
-  if (static_cast<size_t>(count) <= max) return absl::OkStatus();
-  return Invalid(Cat(path, ": ", count, " entries, at most ", max, "; send fewer"));
-}
-
-// 1 to 128 printable ASCII characters, no spaces: event and catalogue item ids.
-absl::Status CheckPrintableId(std::string_view id, std::string_view path) {
-  if (id.empty()) {
-    return Invalid(
-        Cat(path, " is required: 1 to ", kMaxIdBytes, " printable ASCII characters, no spaces"));
-  }
-  RETURN_IF_INVALID(CheckMaxBytes(id, path, kMaxIdBytes));
-  for (size_t i = 0; i < id.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(id[i]);
-    if (c < 0x21 || c > 0x7e) {
-      return Invalid(Cat(path, ": space, control or non-ASCII byte at offset ", i,
-                         "; use printable ASCII without spaces"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-// `value` is a value `type` defines; 0 (the _UNSPECIFIED value) only if `allow_unspecified`.
-absl::Status CheckEnum(int value, const EnumDescriptor* type, std::string_view path,
-                       bool allow_unspecified) {
-  if (type->FindValueByNumber(value) != nullptr && (value != 0 || allow_unspecified)) {
-    return absl::OkStatus();
-  }
-  std::string choices;
-  for (int i = 0; i < type->value_count(); ++i) {
-    if (type->value(i)->number() == 0) continue;
-    choices += Cat(choices.empty() ? "" : ", ", type->value(i)->name());
-  }
-  if (value == 0) {
-    return Invalid(
-        Cat(path, " is unset (", type->FindValueByNumber(0)->name(), "); set one of ", choices));
-  }
-  return Invalid(Cat(path, ": ", value, " is not a value of ", type->full_name(),
-                     " this hub knows; use one of ", choices));
-}
-
-absl::Status CheckCurrency(std::string_view code, std::string_view path) {
-  if (code.empty()) {
-    return Invalid(Cat(path, " is required: an active ISO 4217 code such as \"EUR\""));
-  }
-  if (IsActiveCurrency(code)) return absl::OkStatus();
-  std::string upper(code);
-  std::transform(upper.begin(), upper.end(), upper.begin(), AsciiUpper);
-  return Invalid(Cat(path, ": ", Quote(code), " is not an active ISO 4217 code (e.g. \"",
-                     IsActiveCurrency(upper) ? upper : "EUR", "\")"));
-}
-
-absl::Status CheckTag(std::string_view tag, std::string_view path) {
-  if (IsTag(tag)) return absl::OkStatus();
-  return Invalid(Cat(path, ": ", Quote(tag), " is not a tag; ", kTagRule));
-}
-
-absl::Status CheckLanguage(std::string_view tag, std::string_view path) {
-  if (IsLanguageTag(tag)) return absl::OkStatus();
-  return Invalid(Cat(path, ": ", Quote(tag),
-                     " is not a BCP 47 language tag; use one such as \"en\", \"zh-Hans\" or "
-                     "\"pt-BR\""));
-}
-
 // Field numbers of `type`, as ranges: "1-10", "1-4, 7".
 std::string KnownFieldNumbers(const Descriptor* type) {
   std::vector<int> numbers;
@@ -201,17 +100,6 @@ std::string KnownFieldNumbers(const Descriptor* type) {
     if (j > i) out += Cat("-", numbers[j]);
   }
   return out.empty() ? "none" : out;
-}
-
-// Refuses fields the hub's contract does not define (sent by a newer publisher): the hub
-// would store and forward them without being able to filter them by category.
-absl::Status CheckOwnUnknownFields(const Message& message, std::string_view path) {
-  const auto& unknown = message.GetReflection()->GetUnknownFields(message);
-  if (unknown.empty()) return absl::OkStatus();
-  const Descriptor* type = message.GetDescriptor();
-  return Invalid(Cat(path, ": unknown field number ", unknown.field(0).number(),
-                     "; the hub knows fields ", KnownFieldNumbers(type), " of ", type->full_name(),
-                     "; publish with the hub's contract version"));
 }
 
 // Strings whose limit the contract states; any other string of a profile is bounded by
@@ -233,15 +121,6 @@ bool HasOwnLimit(const FieldDescriptor* f) {
   return type == v1::UserRef::descriptor();
 }
 
-struct GenericLimits {
-  size_t max_repeated = kNoLimit;
-  // For strings without a limit of their own (HasOwnLimit).
-  size_t max_unlisted_string_bytes = kNoLimit;
-};
-
-absl::Status CheckGenerically(const Message& message, const std::string& path,
-                              const GenericLimits& limits);
-
 absl::Status CheckValue(const Message& message, const FieldDescriptor* f, int index,
                         const std::string& path, const GenericLimits& limits) {
   const Reflection* reflection = message.GetReflection();
@@ -262,29 +141,6 @@ absl::Status CheckValue(const Message& message, const FieldDescriptor* f, int in
   }
   if (HasOwnLimit(f)) return absl::OkStatus();
   return CheckMaxBytes(value, path, limits.max_unlisted_string_bytes);
-}
-
-// Rules every field of `message` and of its sub-messages obeys, whatever it means: no
-// unknown fields, strings in UTF-8 and within limits, repeated fields within limits.
-absl::Status CheckGenerically(const Message& message, const std::string& path,
-                              const GenericLimits& limits) {
-  RETURN_IF_INVALID(CheckOwnUnknownFields(message, path));
-  const Reflection* reflection = message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* f : fields) {
-    const std::string field_path = Cat(path, ".", f->name());
-    if (!f->is_repeated()) {
-      RETURN_IF_INVALID(CheckValue(message, f, -1, field_path, limits));
-      continue;
-    }
-    const int count = reflection->FieldSize(message, f);
-    RETURN_IF_INVALID(CheckCount(count, field_path, limits.max_repeated));
-    for (int i = 0; i < count; ++i) {
-      RETURN_IF_INVALID(CheckValue(message, f, i, Indexed(field_path, i), limits));
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::Status CheckCategories(const v1::ProfileChange& change, std::set<v1::DataCategory>* listed) {
@@ -413,34 +269,120 @@ absl::Status CheckProfileFormats(const v1::ProfileFields& f) {
   return absl::OkStatus();
 }
 
-absl::Status CheckRemoval(const v1::CatalogueItem& item, const EventLimits& limits) {
-  RETURN_IF_INVALID(CheckGenerically(item, "catalogue.item", {limits.max_repeated, kNoLimit}));
-  RETURN_IF_INVALID(CheckPrintableId(item.item_id(), "catalogue.item.item_id"));
-  RETURN_IF_INVALID(
-      CheckEnum(item.kind(), v1::ItemKind_descriptor(), "catalogue.item.kind", false));
-  std::vector<const FieldDescriptor*> set;
-  item.GetReflection()->ListFields(item, &set);
-  for (const FieldDescriptor* f : set) {
-    if (f->number() == v1::CatalogueItem::kItemIdFieldNumber ||
-        f->number() == v1::CatalogueItem::kKindFieldNumber) {
-      continue;
+}  // namespace
+
+namespace validate_internal {
+
+std::string Quote(std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < value.size() && i < 64; ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c == '"' || c == '\\') out += '\\';
+    out += (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c))
+                                   : Cat("\\x", kHex[c >> 4], kHex[c & 0xf]);
+  }
+  return out + (value.size() > 64 ? "\"..." : "\"");
+}
+
+absl::Status CheckMaxBytes(std::string_view value, std::string_view path, size_t max) {
+  if (value.size() <= max) return absl::OkStatus();
+  return Invalid(Cat(path, ": ", value.size(), " bytes, at most ", max, "; shorten it"));
+}
+
+absl::Status CheckRequiredBytes(std::string_view value, std::string_view path, size_t max) {
+  if (value.empty()) return Invalid(Cat(path, " is required: give it 1 to ", max, " bytes"));
+  return CheckMaxBytes(value, path, max);
+}
+
+absl::Status CheckEntryBytes(std::string_view value, std::string_view path, size_t max) {
+  if (value.empty()) {
+    return Invalid(Cat(path, " is empty; remove the entry or give it 1 to ", max, " bytes"));
+  }
+  return CheckMaxBytes(value, path, max);
+}
+
+absl::Status CheckCount(int count, std::string_view path, size_t max) {
+  if (static_cast<size_t>(count) <= max) return absl::OkStatus();
+  return Invalid(Cat(path, ": ", count, " entries, at most ", max, "; send fewer"));
+}
+
+absl::Status CheckPrintableId(std::string_view id, std::string_view path) {
+  if (id.empty()) {
+    return Invalid(
+        Cat(path, " is required: 1 to ", kMaxIdBytes, " printable ASCII characters, no spaces"));
+  }
+  RETURN_IF_INVALID(CheckMaxBytes(id, path, kMaxIdBytes));
+  for (size_t i = 0; i < id.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(id[i]);
+    if (c < 0x21 || c > 0x7e) {
+      return Invalid(Cat(path, ": space, control or non-ASCII byte at offset ", i,
+                         "; use printable ASCII without spaces"));
     }
-    return Invalid(Cat("catalogue.item.", f->name(),
-                       ": a removal carries only item_id and kind; clear the field, or publish "
-                       "without removed to update the item"));
   }
   return absl::OkStatus();
 }
 
-std::string_view PrimarySubtag(std::string_view tag) { return tag.substr(0, tag.find('-')); }
-
-bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return AsciiLower(x) == AsciiLower(y);
-         });
+absl::Status CheckEnum(int value, const EnumDescriptor* type, std::string_view path,
+                       bool allow_unspecified) {
+  if (type->FindValueByNumber(value) != nullptr && (value != 0 || allow_unspecified)) {
+    return absl::OkStatus();
+  }
+  std::string choices;
+  for (int i = 0; i < type->value_count(); ++i) {
+    if (type->value(i)->number() == 0) continue;
+    choices += Cat(choices.empty() ? "" : ", ", type->value(i)->name());
+  }
+  if (value == 0) {
+    return Invalid(
+        Cat(path, " is unset (", type->FindValueByNumber(0)->name(), "); set one of ", choices));
+  }
+  return Invalid(Cat(path, ": ", value, " is not a value of ", type->full_name(),
+                     " this hub knows; use one of ", choices));
 }
 
-}  // namespace
+absl::Status CheckCurrency(std::string_view code, std::string_view path) {
+  if (code.empty()) {
+    return Invalid(Cat(path, " is required: an active ISO 4217 code such as \"EUR\""));
+  }
+  if (IsActiveCurrency(code)) return absl::OkStatus();
+  std::string upper(code);
+  std::transform(upper.begin(), upper.end(), upper.begin(), AsciiUpper);
+  return Invalid(Cat(path, ": ", Quote(code), " is not an active ISO 4217 code (e.g. \"",
+                     IsActiveCurrency(upper) ? upper : "EUR", "\")"));
+}
+
+absl::Status CheckOwnUnknownFields(const Message& message, std::string_view path) {
+  const auto& unknown = message.GetReflection()->GetUnknownFields(message);
+  if (unknown.empty()) return absl::OkStatus();
+  const Descriptor* type = message.GetDescriptor();
+  return Invalid(Cat(path, ": unknown field number ", unknown.field(0).number(),
+                     "; the hub knows fields ", KnownFieldNumbers(type), " of ", type->full_name(),
+                     "; publish with the hub's contract version"));
+}
+
+absl::Status CheckGenerically(const Message& message, const std::string& path,
+                              const GenericLimits& limits) {
+  RETURN_IF_INVALID(CheckOwnUnknownFields(message, path));
+  const Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const std::string field_path = Cat(path, ".", f->name());
+    if (!f->is_repeated()) {
+      RETURN_IF_INVALID(CheckValue(message, f, -1, field_path, limits));
+      continue;
+    }
+    const int count = reflection->FieldSize(message, f);
+    RETURN_IF_INVALID(CheckCount(count, field_path, limits.max_repeated));
+    for (int i = 0; i < count; ++i) {
+      RETURN_IF_INVALID(CheckValue(message, f, i, Indexed(field_path, i), limits));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace validate_internal
 
 absl::Status ValidateEventId(std::string_view id) { return CheckPrintableId(id, "event_id"); }
 
@@ -477,156 +419,6 @@ absl::Status ValidateProfileChange(const v1::ProfileChange& change, const EventL
                        limits.max_profile_bytes, "; send fewer or shorter entries"));
   }
   return absl::OkStatus();
-}
-
-absl::Status ValidateCatalogueChange(const v1::CatalogueChange& change, const EventLimits& limits) {
-  RETURN_IF_INVALID(CheckOwnUnknownFields(change, "catalogue"));
-  if (!change.has_item()) {
-    return Invalid(
-        "catalogue.item is required: set the item (for a removal, its item_id and kind)");
-  }
-  if (change.removed()) return CheckRemoval(change.item(), limits);
-  return ValidateCatalogueItem(change.item(), limits);
-}
-
-absl::Status ValidateCatalogueItem(const v1::CatalogueItem& item, const EventLimits& limits) {
-  RETURN_IF_INVALID(CheckGenerically(item, "catalogue.item", {limits.max_repeated, kNoLimit}));
-  RETURN_IF_INVALID(CheckPrintableId(item.item_id(), "catalogue.item.item_id"));
-  RETURN_IF_INVALID(
-      CheckEnum(item.kind(), v1::ItemKind_descriptor(), "catalogue.item.kind", false));
-  RETURN_IF_INVALID(CheckRequiredBytes(item.title(), "catalogue.item.title", 300));
-  RETURN_IF_INVALID(CheckMaxBytes(item.description(), "catalogue.item.description", 10'000));
-  RETURN_IF_INVALID(CheckCount(item.authors_size(), "catalogue.item.authors", 50));
-  for (int i = 0; i < item.authors_size(); ++i) {
-    RETURN_IF_INVALID(CheckEntryBytes(item.authors(i), Indexed("catalogue.item.authors", i), 200));
-  }
-  RETURN_IF_INVALID(CheckCount(item.tags_size(), "catalogue.item.tags", 50));
-  for (int i = 0; i < item.tags_size(); ++i) {
-    RETURN_IF_INVALID(CheckTag(item.tags(i), Indexed("catalogue.item.tags", i)));
-  }
-  if (item.price_minor() < 0 || item.price_minor() > kMaxPriceMinor) {
-    return Invalid(Cat("catalogue.item.price_minor: ", item.price_minor(),
-                       " is out of range; give the price in minor units of the currency, 0 "
-                       "(free) to ",
-                       kMaxPriceMinor));
-  }
-  RETURN_IF_INVALID(CheckCurrency(item.currency(), "catalogue.item.currency"));
-  if (item.language().empty()) {
-    return Invalid(
-        "catalogue.item.language is required: a BCP 47 tag such as \"en\", \"zh-Hans\" or "
-        "\"pt-BR\"");
-  }
-  RETURN_IF_INVALID(CheckLanguage(item.language(), "catalogue.item.language"));
-  RETURN_IF_INVALID(
-      CheckEnum(item.level(), v1::ItemLevel_descriptor(), "catalogue.item.level", true));
-  RETURN_IF_INVALID(CheckMaxBytes(item.licence(), "catalogue.item.licence", 200));
-  RETURN_IF_INVALID(CheckMaxBytes(item.version(), "catalogue.item.version", 64));
-  if (const size_t bytes = item.ByteSizeLong(); bytes > limits.max_catalogue_bytes) {
-    return Invalid(Cat("catalogue.item: ", bytes, " bytes serialized, at most ",
-                       limits.max_catalogue_bytes, "; shorten the description"));
-  }
-  return absl::OkStatus();
-}
-
-bool IsLanguageTag(std::string_view tag) {
-  if (tag.empty() || tag.size() > 35) return false;
-  const std::string_view primary = PrimarySubtag(tag);
-  if (primary.size() < 2 || primary.size() > 8 ||
-      !std::all_of(primary.begin(), primary.end(), IsAsciiLower)) {
-    return false;
-  }
-  tag.remove_prefix(primary.size());
-  while (!tag.empty()) {  // "-subtag" at a time
-    tag.remove_prefix(1);
-    const std::string_view subtag = PrimarySubtag(tag);
-    if (subtag.empty() || subtag.size() > 8 ||
-        !std::all_of(subtag.begin(), subtag.end(), IsAsciiAlnum)) {
-      return false;
-    }
-    tag.remove_prefix(subtag.size());
-  }
-  return true;
-}
-
-bool IsTag(std::string_view tag) {
-  return !tag.empty() && tag.size() <= 64 && std::all_of(tag.begin(), tag.end(), [](char c) {
-    return IsAsciiLower(c) || IsAsciiDigit(c) || c == '-' || c == '+' || c == '.' || c == '#';
-  });
-}
-
-absl::Status ValidateSharingPolicy(const v1::SharingPolicy& policy, std::string_view path) {
-  const std::string base(path);
-  RETURN_IF_INVALID(CheckGenerically(policy, base, {}));
-  const std::string ids_path = base + ".platform_ids";
-  if (policy.platform_ids_size() > static_cast<int>(kMaxSharedPlatforms)) {
-    return Invalid(Cat(ids_path, ": ", policy.platform_ids_size(), " entries, at most ",
-                       kMaxSharedPlatforms, "; set all_members to share with every member"));
-  }
-  std::set<std::string_view> seen_ids;
-  for (int i = 0; i < policy.platform_ids_size(); ++i) {
-    const std::string& id = policy.platform_ids(i);
-    RETURN_IF_INVALID(ids::ValidatePrincipalId(id, Indexed(ids_path, i)));
-    if (!seen_ids.insert(id).second) {
-      return Invalid(
-          Cat(Indexed(ids_path, i), ": ", Quote(id), " is listed twice; list each platform once"));
-    }
-  }
-  std::set<int> seen_kinds;
-  for (int i = 0; i < policy.kinds_size(); ++i) {
-    const std::string kind_path = Indexed(base + ".kinds", i);
-    const int kind = policy.kinds(i);
-    RETURN_IF_INVALID(CheckEnum(kind, v1::ItemKind_descriptor(), kind_path, false));
-    if (!seen_kinds.insert(kind).second) {
-      return Invalid(Cat(kind_path, ": ", v1::ItemKind_Name(static_cast<v1::ItemKind>(kind)),
-                         " is listed twice; list each kind once"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateCatalogueFilter(const v1::CatalogueFilter& filter, std::string_view path) {
-  const std::string base(path);
-  RETURN_IF_INVALID(CheckGenerically(filter, base, {kMaxFilterEntries, kNoLimit}));
-  for (int i = 0; i < filter.kinds_size(); ++i) {
-    RETURN_IF_INVALID(
-        CheckEnum(filter.kinds(i), v1::ItemKind_descriptor(), Indexed(base + ".kinds", i), false));
-  }
-  for (int i = 0; i < filter.tags_size(); ++i) {
-    RETURN_IF_INVALID(CheckTag(filter.tags(i), Indexed(base + ".tags", i)));
-  }
-  for (int i = 0; i < filter.languages_size(); ++i) {
-    RETURN_IF_INVALID(CheckLanguage(filter.languages(i), Indexed(base + ".languages", i)));
-  }
-  return absl::OkStatus();
-}
-
-bool MatchesFilter(const v1::CatalogueFilter& filter, const v1::CatalogueItem& item) {
-  const auto& kinds = filter.kinds();
-  if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), item.kind()) == kinds.end()) {
-    return false;
-  }
-  const auto& tags = filter.tags();
-  if (!tags.empty() && std::none_of(item.tags().begin(), item.tags().end(), [&](const auto& tag) {
-        return std::find(tags.begin(), tags.end(), tag) != tags.end();
-      })) {
-    return false;
-  }
-  const auto& languages = filter.languages();
-  const std::string_view primary = PrimarySubtag(item.language());
-  return languages.empty() ||
-         (!primary.empty() &&
-          std::any_of(languages.begin(), languages.end(), [&](const std::string& language) {
-            return EqualsIgnoringAsciiCase(PrimarySubtag(language), primary);
-          }));
-}
-
-bool Shares(const v1::SharingPolicy& policy, std::string_view subscriber, v1::ItemKind kind) {
-  const auto& ids = policy.platform_ids();
-  if (!policy.all_members() && std::find(ids.begin(), ids.end(), subscriber) == ids.end()) {
-    return false;
-  }
-  return policy.kinds().empty() ||
-         std::find(policy.kinds().begin(), policy.kinds().end(), kind) != policy.kinds().end();
 }
 
 }  // namespace fedhub::stream

@@ -101,7 +101,7 @@ TEST_F(AuditLogTest, RefusedChangeIsDroppedAndItsRefusalRecorded) {
 
 TEST_F(AuditLogTest, DurableHookSeesEveryEntry) {
   std::vector<fedhub::v1::AuditOutcome> seen;
-  audit_->set_on_durable([&](const fedhub::v1::AuditRecord& r) { seen.push_back(r.outcome()); });
+  audit_->set_on_durable([&](fedhub::v1::AuditOutcome outcome) { seen.push_back(outcome); });
   ASSERT_TRUE(audit_->CommitAudited(kCaller, "a", [](Txn&, fedhub::v1::AuditRecord&) {
                       return absl::OkStatus();
                     }).ok());

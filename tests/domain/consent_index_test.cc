@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "domain_fixture.h"
 
 namespace fedhub::consent {
@@ -116,6 +118,49 @@ TEST(ConsentIndex, AnyLiveConsentAllowsAndTheLongestIsNamed) {
   EXPECT_EQ(d.consent_id, "c-long");
   EXPECT_EQ(d.expires_at_micros, kNow + 5 * kHour);
   EXPECT_EQ(index.size(), 4u);
+}
+
+// Allowed answers for all of an event's categories at once what Check answers for each.
+TEST(ConsentIndex, AllowedGroupsWhatCheckAllowsByConsent) {
+  ConsentIndex index;
+  constexpr auto kPurchases = fedhub::v1::DATA_CATEGORY_PURCHASES;
+  constexpr auto kInterests = fedhub::v1::DATA_CATEGORY_INTERESTS;
+  index.Upsert(Consent("c-wide", kAlice, "plat-a", "", {kProfile, kLearning, kInterests}, {kSync}, kNow + kHour));
+  index.Upsert(Consent("c-long", kAlice, "plat-a", "plat-b", {kLearning}, {kSync}, kNow + 3 * kHour));
+  index.Upsert(Consent("c-expired", kAlice, "plat-a", "plat-b", {kContact}, {kSync}, kNow - 1));
+  index.Upsert(Consent("c-analytics", kAlice, "plat-a", "plat-b", {kPurchases}, {kAnalytics}, kNow + kHour));
+  ConsentRecord revoked = Consent("c-revoked", kAlice, "plat-a", "plat-b", {kInterests}, {kSync}, kNow + 9 * kHour);
+  revoked.set_revoked_at_micros(kNow - 1);
+  index.Upsert(revoked);
+  index.Upsert(Consent("c-other-source", kAlice, "plat-c", "plat-b", {kContact}, {kSync}, kNow + kHour));
+
+  uint32_t all = 0;
+  for (int c = 1; c <= 5; ++c) all |= 1u << c;
+  std::vector<ConsentIndex::Grant> grants;
+  uint32_t allowed = index.Allowed(kAlice, "plat-a", "plat-b", all, kSync, kNow, &grants);
+  EXPECT_EQ(allowed, (1u << kProfile) | (1u << kLearning) | (1u << kInterests));
+  ASSERT_EQ(grants.size(), 2u);
+  std::map<std::string, uint32_t> by_consent;
+  for (const auto& g : grants) by_consent[*g.consent_id] = g.categories;
+  EXPECT_EQ(by_consent["c-wide"], (1u << kProfile) | (1u << kInterests));
+  EXPECT_EQ(by_consent["c-long"], 1u << kLearning);
+  for (int c = 1; c <= 5; ++c) {
+    Decision d = index.Check(kAlice, "plat-a", "plat-b", static_cast<fedhub::v1::DataCategory>(c), kSync, kNow);
+    EXPECT_EQ(d.allowed, (allowed & (1u << c)) != 0) << "category " << c;
+    if (d.allowed) EXPECT_EQ(by_consent[d.consent_id] & (1u << c), 1u << c) << "category " << c;
+  }
+
+  // Only the categories asked about; nothing for another subject or target; appends.
+  grants.clear();
+  EXPECT_EQ(index.Allowed(kAlice, "plat-a", "plat-b", 1u << kLearning, kSync, kNow, &grants), 1u << kLearning);
+  ASSERT_EQ(grants.size(), 1u);
+  EXPECT_EQ(*grants[0].consent_id, "c-long");
+  EXPECT_EQ(grants[0].expires_at_micros, kNow + 3 * kHour);
+  EXPECT_EQ(index.Allowed(kBob, "plat-a", "plat-b", all, kSync, kNow, &grants), 0u);
+  EXPECT_EQ(index.Allowed(kAlice, "plat-a", "plat-z", all, kSync, kNow, &grants),
+            (1u << kProfile) | (1u << kLearning) | (1u << kInterests));
+  EXPECT_EQ(grants.size(), 2u);  // one more: c-wide, for plat-z
+  EXPECT_EQ(index.Allowed(kAlice, "plat-a", "plat-b", all, kSync, kNow + 2 * kHour, &grants), 1u << kLearning);
 }
 
 TEST(ConsentIndex, ManySubjectsStayApart) {

@@ -1,30 +1,15 @@
 // fedhubctl consent watch: streams consent changes that involve the caller until Ctrl-C
 // (SIGINT) or SIGTERM, reconnecting from the last change seen.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <csignal>
 #include <cstdint>
 #include <stop_token>
-#include <thread>
 
 #include "command.h"
 #include "consent_io.h"
+#include "interrupt.h"
 #include "names.h"
 
 namespace fedhubctl {
 namespace {
-
-// Self-pipe: the signal handler only writes a byte; a thread turns it into a stop request.
-int g_signal_pipe[2] = {-1, -1};
-
-extern "C" void OnStopSignal(int) {
-  const int saved = errno;
-  const char byte = 1;
-  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
-  errno = saved;
-}
 
 int RunWatch(Context& ctx, const ParsedArgs& args) {
   fedhub::FollowConsentsOptions options;
@@ -47,22 +32,9 @@ int RunWatch(Context& ctx, const ParsedArgs& args) {
   auto client = ctx.Connect();
   if (!client.ok()) return Fail(client.status());
 
-  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) {
-    return Fail(absl::InternalError("cannot create a pipe for signal handling"));
-  }
-  struct sigaction action = {};
-  action.sa_handler = OnStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
   std::stop_source stop;
-  std::thread waiter([&stop] {
-    char byte;
-    while (read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    stop.request_stop();
-  });
+  auto interrupt = StopOnInterrupt::Start([&stop] { stop.request_stop(); });
+  if (!interrupt.ok()) return Fail(interrupt.status());
 
   long long seen = 0;
   absl::Status status = client->FollowConsents(
@@ -74,13 +46,7 @@ int RunWatch(Context& ctx, const ParsedArgs& args) {
       },
       stop.get_token());
 
-  // Wake the waiter if no signal came, then restore the default handling.
-  OnStopSignal(0);
-  waiter.join();
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  close(g_signal_pipe[0]);
-  close(g_signal_pipe[1]);
+  interrupt->reset();  // Ctrl-C and SIGTERM act as before the command again
   if (!status.ok()) return Fail(status);
   return kExitOk;
 }

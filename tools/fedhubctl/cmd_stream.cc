@@ -1,22 +1,17 @@
 // fedhubctl stream tail|info|ack-erasure (role platform): the events the caller may see on
 // the hub's event log, printed as they arrive, and the calls around them.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "command.h"
+#include "interrupt.h"
 #include "names.h"
 
 namespace fedhubctl {
@@ -24,16 +19,6 @@ namespace {
 
 using fedhub::v1::DeliveredEvent;
 using fedhub::v1::SubscribeResponse;
-
-// Self-pipe: the signal handler only writes a byte; a thread turns it into a stop request.
-int g_signal_pipe[2] = {-1, -1};
-
-extern "C" void OnTailStopSignal(int) {
-  const int saved = errno;
-  const char byte = 1;
-  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
-  errno = saved;
-}
 
 // Stops a subscription that may not exist yet: the handler can reach its limit, or a
 // signal can arrive, before Client::Subscribe has returned the subscription.
@@ -293,22 +278,9 @@ int RunTail(Context& ctx, const ParsedArgs& args) {
   options.reconnect.total_timeout = std::min(options.reconnect.total_timeout,
                                              std::chrono::milliseconds(ctx.options().timeout_ms));
 
-  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) {
-    return Fail(absl::InternalError("cannot create a pipe for signal handling"));
-  }
-  struct sigaction action = {};
-  action.sa_handler = OnTailStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
   StopLatch stop;
-  std::thread waiter([&stop] {
-    char byte;
-    while (read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    stop.Request();
-  });
+  auto interrupt = StopOnInterrupt::Start([&stop] { stop.Request(); });
+  if (!interrupt.ok()) return Fail(interrupt.status());
 
   std::unique_ptr<fedhub::Subscription> subscription =
       client->Subscribe(options, [&](const SubscribeResponse& message) -> absl::Status {
@@ -321,13 +293,7 @@ int RunTail(Context& ctx, const ParsedArgs& args) {
   const absl::Status ended = subscription->Wait();
   stop.Detach();
 
-  // Wake the waiter if no signal came, then restore the default handling.
-  OnTailStopSignal(0);
-  waiter.join();
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  close(g_signal_pipe[0]);
-  close(g_signal_pipe[1]);
+  interrupt->reset();  // Ctrl-C and SIGTERM act as before the command again
 
   if (!ended.ok()) {
     if (progress.printed > 0 || progress.resume != start) {

@@ -127,6 +127,11 @@ crypto::Digest EntryHash(std::string_view domain, const crypto::Digest& prev_has
                               std::string_view(seq, 8), encoded});
 }
 
+void SetEncodedAuditTime(std::string* encoded, int64_t micros) {
+  uint64_t v = static_cast<uint64_t>(micros);
+  for (int i = 0; i < 8; ++i) (*encoded)[1 + i] = static_cast<char>(v >> (56 - 8 * i));
+}
+
 std::string EncodeAudit(const AuditRecord& r) {
   Writer w;
   w.U8(kEncodingVersion);

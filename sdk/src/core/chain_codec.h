@@ -34,6 +34,9 @@ crypto::Digest EntryHash(std::string_view domain, const crypto::Digest& prev_has
 // Canonical encodings. Encoding is total; decoding rejects anything that is not exactly
 // what Encode would produce (unknown version, truncation, trailing bytes).
 std::string EncodeAudit(const fedhub::v1::AuditRecord& record);
+// Sets the time of an encoded audit record (it sits at a fixed place, after the version),
+// so a record can be encoded before the time it is committed at is known.
+void SetEncodedAuditTime(std::string* encoded, int64_t micros);
 absl::StatusOr<fedhub::v1::AuditRecord> DecodeAudit(std::string_view encoded);
 std::string EncodeLedger(const fedhub::v1::LedgerRecord& record);
 absl::StatusOr<fedhub::v1::LedgerRecord> DecodeLedger(std::string_view encoded);

@@ -46,6 +46,12 @@ using validate_internal::kMaxIdBytes;
 using validate_internal::kMaxPriceMinor;
 using validate_internal::Quote;
 
+namespace validate_internal {
+// CheckGenerically; with a null `path`, the fast pass that builds no field paths.
+absl::Status CheckGenericallyAt(const google::protobuf::Message& message, const std::string* path,
+                                const GenericLimits& limits);
+}  // namespace validate_internal
+
 namespace {
 
 // Offset of the first byte that does not begin a well-formed UTF-8 sequence (overlong forms,
@@ -121,13 +127,16 @@ bool HasOwnLimit(const FieldDescriptor* f) {
   return type == v1::UserRef::descriptor();
 }
 
+// `path` is null in the fast pass (see CheckGenerically): no field path is built.
 absl::Status CheckValue(const Message& message, const FieldDescriptor* f, int index,
-                        const std::string& path, const GenericLimits& limits) {
+                        const std::string* path_or_null, const GenericLimits& limits) {
+  static const std::string kNoPath;
+  const std::string& path = path_or_null != nullptr ? *path_or_null : kNoPath;
   const Reflection* reflection = message.GetReflection();
   if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    return CheckGenerically(index < 0 ? reflection->GetMessage(message, f)
-                                      : reflection->GetRepeatedMessage(message, f, index),
-                            path, limits);
+    return validate_internal::CheckGenericallyAt(index < 0 ? reflection->GetMessage(message, f)
+                                        : reflection->GetRepeatedMessage(message, f, index),
+                              path_or_null, limits);
   }
   if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING) return absl::OkStatus();
   std::string scratch;
@@ -361,25 +370,40 @@ absl::Status CheckOwnUnknownFields(const Message& message, std::string_view path
                      "; publish with the hub's contract version"));
 }
 
-absl::Status CheckGenerically(const Message& message, const std::string& path,
-                              const GenericLimits& limits) {
-  RETURN_IF_INVALID(CheckOwnUnknownFields(message, path));
+absl::Status CheckGenericallyAt(const Message& message, const std::string* path,
+                                const GenericLimits& limits) {
+  RETURN_IF_INVALID(CheckOwnUnknownFields(message, path != nullptr ? std::string_view(*path) : ""));
   const Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
+  std::string field_path;
   for (const FieldDescriptor* f : fields) {
-    const std::string field_path = Cat(path, ".", f->name());
+    if (path != nullptr) field_path = Cat(*path, ".", f->name());
+    const std::string* fp = path != nullptr ? &field_path : nullptr;
     if (!f->is_repeated()) {
-      RETURN_IF_INVALID(CheckValue(message, f, -1, field_path, limits));
+      RETURN_IF_INVALID(CheckValue(message, f, -1, fp, limits));
       continue;
     }
     const int count = reflection->FieldSize(message, f);
     RETURN_IF_INVALID(CheckCount(count, field_path, limits.max_repeated));
     for (int i = 0; i < count; ++i) {
-      RETURN_IF_INVALID(CheckValue(message, f, i, Indexed(field_path, i), limits));
+      if (path == nullptr) {
+        RETURN_IF_INVALID(CheckValue(message, f, i, nullptr, limits));
+      } else {
+        const std::string element = Indexed(field_path, i);
+        RETURN_IF_INVALID(CheckValue(message, f, i, &element, limits));
+      }
     }
   }
   return absl::OkStatus();
+}
+
+// Valid input, the common case, is checked without building a path per field; only when
+// something is wrong is the check run again, naming the field.
+absl::Status CheckGenerically(const Message& message, const std::string& path,
+                              const GenericLimits& limits) {
+  if (CheckGenericallyAt(message, nullptr, limits).ok()) return absl::OkStatus();
+  return CheckGenericallyAt(message, &path, limits);
 }
 
 }  // namespace validate_internal

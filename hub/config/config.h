@@ -43,8 +43,8 @@ struct HubConfig {
   int stream_retention_mb = 1024;
   // How often retention by age is applied.
   int stream_trim_interval_seconds = 10;
-  // Events buffered in memory per subscriber; a subscriber further behind is served from
-  // the durable log until it catches up.
+  // Newest events kept in memory, in one window shared by all subscribers; a subscriber
+  // further behind is served from the durable log until it is back inside the window.
   int stream_subscriber_buffer_events = 10000;
   // Most events in one published batch: 1 to kMaxStreamBatchEvents.
   int stream_max_batch_events = 1000;

@@ -239,6 +239,21 @@ TEST(ChainCodec, DeliveryAccessesFollowTheDetail) {
   EXPECT_FALSE(DecodeAudit(plain + B({0, 0, 0, 0})).ok());
 }
 
+// A record encoded before its commit time is known gets the same bytes once stamped.
+TEST(ChainCodec, StampingTheTimeEqualsEncodingWithIt) {
+  AuditRecord r = SampleDelivery();
+  r.clear_time();
+  std::string early = EncodeAudit(r);
+  const int64_t micros = 1'765'000'000'123'456;
+  SetEncodedAuditTime(&early, micros);
+  r.mutable_time()->set_seconds(micros / 1'000'000);
+  r.mutable_time()->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+  EXPECT_EQ(Hex(early), Hex(EncodeAudit(r)));
+  auto back = DecodeAudit(early);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->time().seconds(), micros / 1'000'000);
+}
+
 TEST(ChainCodec, DecodeRejectsTrailingBytesAndUnknownVersion) {
   std::string audit = EncodeAudit(SampleAudit());
   EXPECT_FALSE(DecodeAudit(audit + "x").ok());

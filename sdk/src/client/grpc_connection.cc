@@ -177,8 +177,12 @@ grpc::ChannelArguments MakeChannelArguments(const ClientOptions& options) {
   // Reconnect to a restarted hub within ~100 ms rather than gRPC's default first backoff
   // of 1 s; later attempts still back off (to 10 s) while the hub stays away.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000);
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC C-core uses it as the *minimum connect
+  // timeout* (how long one TCP + TLS + HTTP/2 SETTINGS exchange may take, default 20 s).
+  // Set low, a loaded machine or a distant hub fails every handshake that takes longer
+  // ("connection attempt timed out before receiving SETTINGS frame"). A refused connection
+  // still fails at once and is retried after the initial backoff above.
   args.SetUserAgentPrefix(Cat("fedhub-sdk-cpp/", FEDHUB_SDK_VERSION));
   if (!options.server_name_override.empty()) {
     args.SetSslTargetNameOverride(options.server_name_override);

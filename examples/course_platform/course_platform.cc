@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "own_catalogue.h"
+
 namespace fedhub_examples {
 namespace {
 
@@ -170,31 +172,13 @@ absl::StatusOr<uint64_t> CoursePlatform::PublishProfile(const std::string& learn
   return std::move(exchange_->Publish(std::move(events)).front());
 }
 
-fedhub::v1::PublishEvent CoursePlatform::ItemEventLocked(const CatalogueItem& item) {
-  fedhub::v1::PublishEvent event;
-  event.set_event_id("item-" + item.item_id() + "-r" + std::to_string(++item_revisions_[item.item_id()]));
-  *event.mutable_catalogue()->mutable_item() = item;
-  return event;
-}
-
 absl::StatusOr<std::vector<uint64_t>> CoursePlatform::PublishCatalogue(const std::vector<std::string>& partners) {
   std::vector<fedhub::v1::PublishEvent> events;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, item] : catalogue_) events.push_back(ItemEventLocked(item));
+    for (const auto& [id, item] : catalogue_) events.push_back(ItemEvent(item, &item_revisions_));
   }
-  std::vector<uint64_t> offsets;
-  for (auto& result : exchange_->Publish(std::move(events))) {
-    if (!result.ok()) return result.status();
-    offsets.push_back(*result);
-  }
-  fedhub::v1::SharingPolicy policy;
-  for (const auto& partner : partners) policy.add_platform_ids(partner);
-  policy.add_kinds(fedhub::v1::ITEM_KIND_COURSE);
-  policy.add_kinds(fedhub::v1::ITEM_KIND_EBOOK);
-  auto shared = client_.SetSharingPolicy(policy);
-  if (!shared.ok()) return shared.status();
-  return offsets;
+  return PublishAndShare(*exchange_, client_, std::move(events), partners, {fedhub::v1::ITEM_KIND_COURSE, fedhub::v1::ITEM_KIND_EBOOK});
 }
 
 absl::StatusOr<uint64_t> CoursePlatform::PublishItem(const CatalogueItem& item) {
@@ -202,7 +186,7 @@ absl::StatusOr<uint64_t> CoursePlatform::PublishItem(const CatalogueItem& item) 
   {
     std::lock_guard lock(mu_);
     catalogue_[item.item_id()] = item;
-    events.push_back(ItemEventLocked(item));
+    events.push_back(ItemEvent(item, &item_revisions_));
   }
   return std::move(exchange_->Publish(std::move(events)).front());
 }

@@ -106,8 +106,6 @@ class CoursePlatform {
 
  private:
   CoursePlatform(fedhub::Client client, std::unique_ptr<Exchange> exchange);
-  // The event for the item's next revision. Requires mu_.
-  fedhub::v1::PublishEvent ItemEventLocked(const fedhub::v1::CatalogueItem& item);
 
   fedhub::Client client_;
   std::unique_ptr<Exchange> exchange_;

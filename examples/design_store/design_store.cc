@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "describe.h"
+#include "own_catalogue.h"
 
 namespace fedhub_examples {
 namespace {
@@ -146,32 +147,13 @@ absl::StatusOr<fedhub::v1::RevokeConsentResponse> DesignStore::RevokeConsent(con
   return client_.RevokeConsent(consent_id, customer_id);
 }
 
-fedhub::v1::PublishEvent DesignStore::ItemEventLocked(const CatalogueItem& item) {
-  fedhub::v1::PublishEvent event;
-  event.set_event_id("item-" + item.item_id() + "-r" + std::to_string(++item_revisions_[item.item_id()]));
-  *event.mutable_catalogue()->mutable_item() = item;
-  return event;
-}
-
 absl::StatusOr<std::vector<uint64_t>> DesignStore::PublishCatalogue(const std::vector<std::string>& partners) {
   std::vector<fedhub::v1::PublishEvent> events;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, item] : catalogue_) events.push_back(ItemEventLocked(item));
+    for (const auto& [id, item] : catalogue_) events.push_back(ItemEvent(item, &item_revisions_));
   }
-  std::vector<uint64_t> offsets;
-  for (auto& result : exchange_->Publish(std::move(events))) {
-    if (!result.ok()) return result.status();
-    offsets.push_back(*result);
-  }
-  fedhub::v1::SharingPolicy policy;
-  for (const auto& partner : partners) policy.add_platform_ids(partner);
-  policy.add_kinds(fedhub::v1::ITEM_KIND_SOFTWARE);
-  policy.add_kinds(fedhub::v1::ITEM_KIND_TEMPLATE);
-  policy.add_kinds(fedhub::v1::ITEM_KIND_DESIGN_SERVICE);
-  auto shared = client_.SetSharingPolicy(policy);
-  if (!shared.ok()) return shared.status();
-  return offsets;
+  return PublishAndShare(*exchange_, client_, std::move(events), partners, {fedhub::v1::ITEM_KIND_SOFTWARE, fedhub::v1::ITEM_KIND_TEMPLATE, fedhub::v1::ITEM_KIND_DESIGN_SERVICE});
 }
 
 absl::StatusOr<uint64_t> DesignStore::ChangePrice(const std::string& item_id, int64_t price_minor) {
@@ -181,7 +163,7 @@ absl::StatusOr<uint64_t> DesignStore::ChangePrice(const std::string& item_id, in
     auto item = catalogue_.find(item_id);
     if (item == catalogue_.end()) return absl::NotFoundError("no item " + item_id + " in the catalogue");
     item->second.set_price_minor(price_minor);
-    events.push_back(ItemEventLocked(item->second));
+    events.push_back(ItemEvent(item->second, &item_revisions_));
   }
   return std::move(exchange_->Publish(std::move(events)).front());
 }

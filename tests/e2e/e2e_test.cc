@@ -59,19 +59,11 @@ std::string Trim(std::string s) {
   return s;
 }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class E2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "fedhub-e2e-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = MakeScratchDir("fedhub-e2e");
+    ASSERT_FALSE(dir_.empty());
     certs_ = dir_ / "certs";
     RunResult r = RunProcess({FEDHUBCTL, "dev-certs", "--out", certs_.string(), "--platform",
                               "courses", "--platform", "store", "--platform", "unregistered"});

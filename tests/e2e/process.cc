@@ -16,6 +16,19 @@
 extern char** environ;
 
 namespace fedhub::e2e {
+
+std::filesystem::path MakeScratchDir(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr) return {};
+  return pattern;
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;

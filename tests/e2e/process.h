@@ -5,10 +5,18 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 namespace fedhub::e2e {
+
+// A new directory under the system temp dir, named `prefix`-XXXXXX; empty if it could not be
+// made. The test removes it.
+std::filesystem::path MakeScratchDir(const std::string& prefix);
+
+// The whole file ("" if it cannot be read).
+std::string ReadFile(const std::filesystem::path& path);
 
 struct RunResult {
   int exit_code = -1;  // -1 if it did not exit normally (signal, or the guard timeout)

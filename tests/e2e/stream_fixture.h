@@ -89,10 +89,8 @@ inline v1::PublishEvent ItemEvent(const std::string& event_id, const std::string
 class StreamE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    namespace fs = std::filesystem;
-    std::string pattern = (fs::temp_directory_path() / "fedhub-stream-e2e-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = MakeScratchDir("fedhub-stream-e2e");
+    ASSERT_FALSE(dir_.empty());
     certs_ = dir_ / "certs";
     RunResult r = RunProcess({FEDHUBCTL, "dev-certs", "--out", certs_.string(), "--platform",
                               "courses", "--platform", "store", "--platform", "books"});

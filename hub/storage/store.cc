@@ -55,30 +55,53 @@ int64_t NowMicros() {
       .count();
 }
 
+namespace {
+
+// A transaction waiting to be committed.
+struct Request {
+  const TxnFn* fn = nullptr;
+  const RefusalFn* refused = nullptr;
+  absl::Status result;
+  // Commit callers wait on `cv` until `done`; CommitAsync requests own their functions and
+  // are completed through on_done instead.
+  bool done = false;
+  std::condition_variable cv;
+  TxnFn own_fn;
+  RefusalFn own_refused;
+  DoneFn on_done;
+};
+
+// A group prepared by the committer: its requests, their writes as one batch and as an
+// overlay later transactions read, and the hooks to run once it is durable.
+struct Group {
+  std::vector<Request*> requests;
+  rocksdb::WriteBatch batch;
+  std::shared_ptr<const Overlay> overlay;
+  std::vector<std::function<void()>> after;
+  // Prepared while the previous group was not yet durable: it may have read that group's
+  // writes, so it fails if that group fails.
+  bool read_unwritten = false;
+};
+
+}  // namespace
+
 struct Store::Rep {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;
   std::shared_ptr<rocksdb::Statistics> statistics;
+  StoreOptions options;
 
-  // Group commit queue. The front request leads the next group: a Commit caller on its own
-  // thread, a CommitAsync request on the committer thread.
-  struct Request {
-    const TxnFn* fn = nullptr;
-    const RefusalFn* refused = nullptr;
-    absl::Status result;
-    bool done = false;
-    std::condition_variable cv;
-    // CommitAsync requests own their functions and are completed through on_done.
-    TxnFn own_fn;
-    RefusalFn own_refused;
-    DoneFn on_done;
-  };
   std::mutex mu;
-  std::deque<Request*> queue;  // guarded by mu
-  bool leader_active = false;  // guarded by mu: a group is being written
-  bool stopping = false;       // guarded by mu
-  std::condition_variable committer_cv;
-  std::thread committer;
+  std::deque<Request*> queue;              // guarded by mu: waiting for the committer
+  std::unique_ptr<Group> ready;            // guarded by mu: prepared, waiting for the writer
+  std::shared_ptr<const Overlay> unwritten;  // guarded by mu: writes of the newest prepared
+                                             // group whose write has not finished
+  bool stopping = false;                   // guarded by mu
+  bool committer_done = false;             // guarded by mu
+  std::condition_variable committer_cv;    // queue gained a request, or `ready` was taken
+  std::condition_variable writer_cv;       // `ready` was set, or the committer finished
+  std::thread committer, writer;
+  absl::Status last_write;                 // writer thread only: status of the last group
 
   std::atomic<uint64_t> commits{0}, groups{0}, failed_groups{0};
 
@@ -90,11 +113,22 @@ struct Store::Rep {
   }
 
   rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[static_cast<int>(c)]; }
+  bool OnStoreThread() const {
+    auto self = std::this_thread::get_id();
+    return self == committer.get_id() || self == writer.get_id();
+  }
+
+  void Enqueue(Request* r);
+  void CommitterLoop();
+  std::unique_ptr<Group> Prepare(std::vector<Request*> requests, const Overlay* unwritten);
+  void WriterLoop();
+  void Write(Group& group);
 };
 
 struct Txn::Impl {
   Store::Rep* rep;
-  const Overlay* group;  // writes of earlier transactions in this group
+  const Overlay* group;      // writes of earlier transactions in this group
+  const Overlay* unwritten;  // writes of the group being written, or null
   std::vector<std::pair<std::string, std::optional<std::string>>> ops;  // in order
   std::unordered_map<std::string, size_t> own;  // key -> its last write in `ops`
   std::vector<std::function<void()>> after;
@@ -104,6 +138,9 @@ absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, std::string_view key)
   std::string ok = OverlayKey(cf, key);
   if (auto it = impl_->own.find(ok); it != impl_->own.end()) return impl_->ops[it->second].second;
   if (auto it = impl_->group->find(ok); it != impl_->group->end()) return it->second;
+  if (impl_->unwritten != nullptr) {
+    if (auto it = impl_->unwritten->find(ok); it != impl_->unwritten->end()) return it->second;
+  }
   std::string value;
   rocksdb::Status s =
       impl_->rep->db->Get(rocksdb::ReadOptions(), impl_->rep->cf(cf), ToSlice(key), &value);
@@ -132,31 +169,137 @@ Store::Store(StoreOptions options, std::unique_ptr<Rep> rep)
     : options_(std::move(options)), rep_(std::move(rep)) {}
 
 Store::~Store() {
-  // Commits what is still queued, then stops the committer, before the database closes.
-  if (rep_ && rep_->committer.joinable()) {
-    {
-      std::lock_guard lock(rep_->mu);
-      rep_->stopping = true;
+  // Commits what is still queued, then stops both threads, before the database closes.
+  if (!rep_) return;
+  {
+    std::lock_guard lock(rep_->mu);
+    rep_->stopping = true;
+  }
+  rep_->committer_cv.notify_one();
+  if (rep_->committer.joinable()) rep_->committer.join();
+  if (rep_->writer.joinable()) rep_->writer.join();
+}
+
+void Store::Rep::Enqueue(Request* r) {
+  std::lock_guard lock(mu);
+  queue.push_back(r);
+  if (queue.size() == 1) committer_cv.notify_one();
+}
+
+// Takes every request queued so far (up to the group limit) once the writer has room for
+// another group, runs their transactions and hands the group to the writer.
+void Store::Rep::CommitterLoop() {
+  std::unique_lock<std::mutex> lock(mu);
+  while (true) {
+    committer_cv.wait(lock, [&] { return (!queue.empty() && ready == nullptr) || (stopping && queue.empty()); });
+    if (queue.empty()) break;  // stopping, and everything queued has been prepared
+    std::vector<Request*> requests;
+    while (!queue.empty() && static_cast<int>(requests.size()) < options.max_group_size) {
+      requests.push_back(queue.front());
+      queue.pop_front();
     }
-    rep_->committer_cv.notify_one();
-    rep_->committer.join();
+    std::shared_ptr<const Overlay> base = unwritten;
+    lock.unlock();
+    std::unique_ptr<Group> group = Prepare(std::move(requests), base.get());
+    group->read_unwritten = base != nullptr;
+    lock.lock();
+    unwritten = group->overlay;
+    ready = std::move(group);
+    writer_cv.notify_one();
+  }
+  committer_done = true;
+  writer_cv.notify_one();
+}
+
+std::unique_ptr<Group> Store::Rep::Prepare(std::vector<Request*> requests, const Overlay* base) {
+  auto group = std::make_unique<Group>();
+  group->requests = std::move(requests);
+  auto overlay = std::make_shared<Overlay>();
+  int64_t now = NowMicros();
+  auto apply = [&](Txn::Impl& impl) {
+    for (auto& [key, value] : impl.ops) {
+      Cf c = static_cast<Cf>(key[0]);
+      rocksdb::Slice k(key.data() + 1, key.size() - 1);
+      if (value) {
+        group->batch.Put(cf(c), k, ToSlice(*value));
+      } else {
+        group->batch.Delete(cf(c), k);
+      }
+      (*overlay)[key] = std::move(value);
+    }
+    for (auto& f : impl.after) group->after.push_back(std::move(f));
+  };
+  for (Request* r : group->requests) {
+    Txn::Impl impl{this, overlay.get(), base, {}, {}, {}};
+    Txn txn(&impl, now);
+    r->result = (*r->fn)(txn);
+    if (r->result.ok()) {
+      apply(impl);
+    } else if (r->refused != nullptr) {
+      Txn::Impl refusal{this, overlay.get(), base, {}, {}, {}};
+      Txn rtxn(&refusal, now);
+      (*r->refused)(rtxn, r->result);
+      apply(refusal);
+    }
+  }
+  group->overlay = std::move(overlay);
+  return group;
+}
+
+// Writes prepared groups in order and completes their requests.
+void Store::Rep::WriterLoop() {
+  std::unique_lock<std::mutex> lock(mu);
+  while (true) {
+    writer_cv.wait(lock, [&] { return ready != nullptr || committer_done; });
+    if (ready == nullptr) return;
+    std::unique_ptr<Group> group = std::move(ready);
+    committer_cv.notify_one();  // room for the next group
+    lock.unlock();
+    Write(*group);
+    lock.lock();
+    // Once written, the database itself holds what the overlay did.
+    if (unwritten == group->overlay) unwritten.reset();
+    std::vector<Request*> async;
+    for (Request* r : group->requests) {
+      if (!last_write.ok()) r->result = last_write;
+      if (r->on_done) {
+        async.push_back(r);
+      } else {
+        r->done = true;
+        r->cv.notify_one();
+      }
+    }
+    if (!async.empty()) {
+      lock.unlock();
+      for (Request* r : async) {
+        r->on_done(r->result);
+        delete r;
+      }
+      lock.lock();
+    }
   }
 }
 
-// Runs groups whose first request is asynchronous, so no caller's thread waits for them.
-void Store::CommitterLoop() {
-  std::unique_lock<std::mutex> lock(rep_->mu);
-  while (true) {
-    rep_->committer_cv.wait(lock, [&] {
-      return rep_->stopping ||
-             (!rep_->queue.empty() && !rep_->leader_active && rep_->queue.front()->on_done);
-    });
-    if (!rep_->queue.empty() && !rep_->leader_active && rep_->queue.front()->on_done) {
-      RunGroup(lock);
-    } else if (rep_->stopping) {
-      return;
-    }
+// Writes one group with one sync and runs its hooks; sets last_write.
+void Store::Rep::Write(Group& group) {
+  if (group.read_unwritten && !last_write.ok()) {
+    // It may have read the failed group's writes: refuse it too, unwritten.
+    failed_groups.fetch_add(1, std::memory_order_relaxed);
+    return;
   }
+  last_write = absl::OkStatus();
+  if (group.batch.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options.sync_writes;
+    last_write = FromRocks(db->Write(wo, &group.batch), "write");
+    groups.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!last_write.ok()) {
+    failed_groups.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  for (auto& f : group.after) f();
+  commits.fetch_add(group.requests.size(), std::memory_order_relaxed);
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
@@ -182,6 +325,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
 
   auto rep = std::make_unique<Rep>();
   rep->statistics = db_options.statistics;
+  rep->options = options;
   rocksdb::DB* raw = nullptr;
   rocksdb::DBOptions dbo(db_options);
   rocksdb::Status s = rocksdb::DB::Open(dbo, options.path, descriptors, &rep->cfs, &raw);
@@ -192,122 +336,34 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   }
   rep->db.reset(raw);
   std::unique_ptr<Store> store(new Store(options, std::move(rep)));
-  store->rep_->committer = std::thread([s = store.get()] { s->CommitterLoop(); });
+  Rep* r = store->rep_.get();
+  r->committer = std::thread([r] { r->CommitterLoop(); });
+  r->writer = std::thread([r] { r->WriterLoop(); });
   return store;
 }
 
 absl::Status Store::Commit(const TxnFn& fn, const RefusalFn& on_refused) {
-  Rep::Request self;
+  if (rep_->OnStoreThread()) {
+    return absl::InternalError(
+        "Store::Commit called from a transaction, hook or completion callback; use CommitAsync there");
+  }
+  Request self;
   self.fn = &fn;
   self.refused = on_refused ? &on_refused : nullptr;
-
+  rep_->Enqueue(&self);
   std::unique_lock<std::mutex> lock(rep_->mu);
-  rep_->queue.push_back(&self);
-  while (!self.done && !(rep_->queue.front() == &self && !rep_->leader_active)) self.cv.wait(lock);
-  if (self.done) return self.result;
-  RunGroup(lock);
+  self.cv.wait(lock, [&] { return self.done; });
   return self.result;
 }
 
 void Store::CommitAsync(TxnFn fn, RefusalFn on_refused, DoneFn done) {
-  auto* r = new Rep::Request;
+  auto* r = new Request;
   r->own_fn = std::move(fn);
   r->fn = &r->own_fn;
   r->own_refused = std::move(on_refused);
   r->refused = r->own_refused ? &r->own_refused : nullptr;
   r->on_done = std::move(done);
-  std::lock_guard lock(rep_->mu);
-  rep_->queue.push_back(r);
-  if (rep_->queue.front() == r && !rep_->leader_active) rep_->committer_cv.notify_one();
-}
-
-// Called with `lock` held, no group in progress and the queue not empty: commits every
-// request queued so far (up to the limit) as one synced WriteBatch, completes them, and
-// hands leadership to the next request. Returns with `lock` held.
-void Store::RunGroup(std::unique_lock<std::mutex>& lock) {
-  rep_->leader_active = true;
-  // This thread leads a group: every request queued so far, up to the limit.
-  std::vector<Rep::Request*> group;
-  for (Rep::Request* r : rep_->queue) {
-    if (static_cast<int>(group.size()) >= options_.max_group_size) break;
-    group.push_back(r);
-  }
-  lock.unlock();
-
-  Overlay overlay;
-  rocksdb::WriteBatch batch;
-  std::vector<std::function<void()>> after;
-  int64_t now = NowMicros();
-  auto apply = [&](Txn::Impl& impl) {
-    for (auto& [key, value] : impl.ops) {
-      Cf cf = static_cast<Cf>(key[0]);
-      rocksdb::Slice k(key.data() + 1, key.size() - 1);
-      if (value) {
-        batch.Put(rep_->cf(cf), k, ToSlice(*value));
-      } else {
-        batch.Delete(rep_->cf(cf), k);
-      }
-      overlay[key] = std::move(value);
-    }
-    for (auto& f : impl.after) after.push_back(std::move(f));
-  };
-  for (Rep::Request* r : group) {
-    Txn::Impl impl{rep_.get(), &overlay, {}, {}, {}};
-    Txn txn(&impl, now);
-    r->result = (*r->fn)(txn);
-    if (r->result.ok()) {
-      apply(impl);
-    } else if (r->refused != nullptr) {
-      Txn::Impl refusal{rep_.get(), &overlay, {}, {}, {}};
-      Txn rtxn(&refusal, now);
-      (*r->refused)(rtxn, r->result);
-      apply(refusal);
-    }
-  }
-
-  absl::Status write_status;
-  if (batch.Count() > 0) {
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync_writes;
-    write_status = FromRocks(rep_->db->Write(wo, &batch), "write");
-    rep_->groups.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (write_status.ok()) {
-    for (auto& f : after) f();
-    rep_->commits.fetch_add(group.size(), std::memory_order_relaxed);
-  } else {
-    rep_->failed_groups.fetch_add(1, std::memory_order_relaxed);
-  }
-
-  std::vector<Rep::Request*> async;
-  lock.lock();
-  for (Rep::Request* r : group) {
-    rep_->queue.pop_front();
-    if (!write_status.ok()) r->result = write_status;
-    if (r->on_done) {
-      async.push_back(r);
-    } else {
-      r->done = true;
-      r->cv.notify_one();
-    }
-  }
-  rep_->leader_active = false;
-  if (!rep_->queue.empty()) {
-    Rep::Request* next = rep_->queue.front();
-    if (next->on_done) {
-      rep_->committer_cv.notify_one();
-    } else {
-      next->cv.notify_one();
-    }
-  }
-  if (!async.empty()) {
-    lock.unlock();
-    for (Rep::Request* r : async) {
-      r->on_done(r->result);
-      delete r;
-    }
-    lock.lock();
-  }
+  rep_->Enqueue(r);
 }
 
 namespace {

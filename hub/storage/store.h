@@ -1,15 +1,24 @@
 // The hub's storage: one RocksDB database with a column family per kind of record.
 //
 // Domain code never includes RocksDB headers; it reads and writes through Store and Txn.
-// Every change goes through Store::Commit, which runs the caller's function in a
-// transaction and returns only once the transaction's WriteBatch is durable (synced WAL).
-// Concurrent commits are grouped: one leader runs the waiting transaction functions one
-// after another, writes all of them as ONE WriteBatch with one sync, then wakes them
-// (group commit, as LevelDB's writer queue). Because the functions run one at a time,
-// they see each other's writes: hash-chain heads and counters need no other locking.
+// Every change goes through Store::Commit or CommitAsync, which run the caller's function in
+// a transaction and report success only once the transaction's WriteBatch is durable (synced
+// WAL). Concurrent commits are grouped (group commit, as LevelDB's writer queue) and the
+// groups are pipelined over two threads:
+//   - the committer runs the waiting transaction functions one after another and gathers
+//     their writes into ONE WriteBatch;
+//   - the writer writes and syncs that batch, runs the group's AfterCommit hooks and then
+//     completes its callers, in commit order.
+// While the writer syncs group N the committer prepares group N+1, whose transactions read
+// group N's writes (not yet durable) as if they were already committed. At most one group
+// waits for the writer. If group N's write fails, group N+1 fails with the same status
+// without being written, since it may have read what N wrote: nothing is acknowledged that
+// depends on something lost. Because the functions run one at a time, they see each other's
+// writes: hash-chain heads and counters need no other locking.
 //
-// Thread-safety: Store is thread-safe. A Txn belongs to one Commit call and must not
-// escape it.
+// Thread-safety: Store is thread-safe. A Txn belongs to one transaction function and must
+// not escape it. Transaction functions, AfterCommit hooks and DoneFns must not call Commit
+// (it would wait for the thread it runs on); they may call CommitAsync.
 #ifndef FEDHUB_HUB_STORAGE_STORE_H_
 #define FEDHUB_HUB_STORAGE_STORE_H_
 
@@ -81,7 +90,8 @@ class Snapshot {
 };
 
 // A transaction inside Store::Commit. Reads see, in order: this transaction's own
-// writes, then earlier transactions of the same group, then the committed database.
+// writes, then earlier transactions of the same group, then the group being written (if
+// any), then the committed database.
 class Txn {
  public:
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
@@ -89,26 +99,16 @@ class Txn {
   void Put(Cf cf, std::string_view key, std::string&& value);  // takes the value without a copy
   void Put(Cf cf, std::string_view key, const char* value) { Put(cf, key, std::string_view(value)); }
   void Delete(Cf cf, std::string_view key);
-  // Runs after the group is durable, in commit order, on the committing thread. Use it
-  // to update in-memory caches and notify watchers; keep it short and non-blocking.
+  // Runs after the group is durable, in commit order, on the writer thread. Use it to
+  // update in-memory caches and notify watchers; keep it short and non-blocking. Later
+  // transactions may already be running on the committer thread: state a hook shares with
+  // transaction functions needs its own lock.
   void AfterCommit(std::function<void()> fn);
   // Microseconds since the epoch, fixed for the whole transaction.
   int64_t now_micros() const { return now_micros_; }
 
  private:
   friend class Store;
-
-// A consistent read-only view of the committed database at one moment. Keep it short-lived:
-// it pins the files and memtables it reads.
-class Snapshot {
- public:
-  virtual ~Snapshot() = default;
-  virtual absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const = 0;
-  // As Store::Scan, within this view.
-  virtual absl::Status Scan(
-      Cf cf, std::string_view prefix, std::string_view start,
-      const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
-};
   struct Impl;
   explicit Txn(Impl* impl, int64_t now) : impl_(impl), now_micros_(now) {}
   Impl* impl_;
@@ -143,8 +143,8 @@ class Store {
   absl::Status Commit(const TxnFn& fn, const RefusalFn& on_refused = nullptr);
 
   // Commit without waiting: queues the transaction in the same groups and returns at once;
-  // `done` runs once the group is durable (or refused), on the thread that wrote the group,
-  // after its AfterCommit hooks. `done` must be short and must not block. Requests still
+  // `done` runs once the group is durable (or refused), on the writer thread, after the
+  // group's AfterCommit hooks. `done` must be short and must not block. Requests still
   // queued when the Store is destroyed are committed first.
   void CommitAsync(TxnFn fn, RefusalFn on_refused, DoneFn done);
 
@@ -172,8 +172,6 @@ class Store {
  private:
   Store(StoreOptions options, std::unique_ptr<Rep> rep);
   friend class Txn;
-  void RunGroup(std::unique_lock<std::mutex>& lock);
-  void CommitterLoop();
   StoreOptions options_;
   std::unique_ptr<Rep> rep_;
 };

@@ -36,6 +36,8 @@ using validate_internal::CheckGenerically;
 using validate_internal::CheckMaxBytes;
 using validate_internal::CheckOwnUnknownFields;
 using validate_internal::CheckPrintableId;
+using validate_internal::FirstInvalidUtf8;
+using validate_internal::HasOwnStringLimit;
 using validate_internal::CheckRequiredBytes;
 using validate_internal::GenericLimits;
 using validate_internal::Indexed;
@@ -47,15 +49,7 @@ using validate_internal::kMaxPriceMinor;
 using validate_internal::Quote;
 
 namespace validate_internal {
-// CheckGenerically; with a null `path`, the fast pass that builds no field paths.
-absl::Status CheckGenericallyAt(const google::protobuf::Message& message, const std::string* path,
-                                const GenericLimits& limits);
-}  // namespace validate_internal
 
-namespace {
-
-// Offset of the first byte that does not begin a well-formed UTF-8 sequence (overlong forms,
-// surrogates and code points above U+10FFFF are malformed), or npos if there is none.
 size_t FirstInvalidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -94,23 +88,7 @@ size_t FirstInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-// Field numbers of `type`, as ranges: "1-10", "1-4, 7".
-std::string KnownFieldNumbers(const Descriptor* type) {
-  std::vector<int> numbers;
-  for (int i = 0; i < type->field_count(); ++i) numbers.push_back(type->field(i)->number());
-  std::sort(numbers.begin(), numbers.end());
-  std::string out;
-  for (size_t i = 0, j = 0; i < numbers.size(); i = ++j) {
-    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
-    out += Cat(out.empty() ? "" : ", ", numbers[i]);
-    if (j > i) out += Cat("-", numbers[j]);
-  }
-  return out.empty() ? "none" : out;
-}
-
-// Strings whose limit the contract states; any other string of a profile is bounded by
-// EventLimits::max_string_bytes.
-bool HasOwnLimit(const FieldDescriptor* f) {
+bool HasOwnStringLimit(const FieldDescriptor* f) {
   const Descriptor* type = f->containing_type();
   const int n = f->number();
   using P = v1::ProfileFields;
@@ -127,16 +105,32 @@ bool HasOwnLimit(const FieldDescriptor* f) {
   return type == v1::UserRef::descriptor();
 }
 
-// `path` is null in the fast pass (see CheckGenerically): no field path is built.
-absl::Status CheckValue(const Message& message, const FieldDescriptor* f, int index,
-                        const std::string* path_or_null, const GenericLimits& limits) {
-  static const std::string kNoPath;
-  const std::string& path = path_or_null != nullptr ? *path_or_null : kNoPath;
+}  // namespace validate_internal
+
+namespace {
+
+// Field numbers of `type`, as ranges: "1-10", "1-4, 7".
+std::string KnownFieldNumbers(const Descriptor* type) {
+  std::vector<int> numbers;
+  for (int i = 0; i < type->field_count(); ++i) numbers.push_back(type->field(i)->number());
+  std::sort(numbers.begin(), numbers.end());
+  std::string out;
+  for (size_t i = 0, j = 0; i < numbers.size(); i = ++j) {
+    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
+    out += Cat(out.empty() ? "" : ", ", numbers[i]);
+    if (j > i) out += Cat("-", numbers[j]);
+  }
+  return out.empty() ? "none" : out;
+}
+
+
+absl::Status CheckValue(const Message& message, const FieldDescriptor* f, int index, const std::string& path,
+                        const GenericLimits& limits) {
   const Reflection* reflection = message.GetReflection();
   if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    return validate_internal::CheckGenericallyAt(index < 0 ? reflection->GetMessage(message, f)
+    return CheckGenericallyByReflection(index < 0 ? reflection->GetMessage(message, f)
                                         : reflection->GetRepeatedMessage(message, f, index),
-                              path_or_null, limits);
+                              path, limits);
   }
   if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING) return absl::OkStatus();
   std::string scratch;
@@ -148,7 +142,7 @@ absl::Status CheckValue(const Message& message, const FieldDescriptor* f, int in
       return Invalid(Cat(path, ": not valid UTF-8 (byte offset ", bad, "); encode it as UTF-8"));
     }
   }
-  if (HasOwnLimit(f)) return absl::OkStatus();
+  if (HasOwnStringLimit(f)) return absl::OkStatus();
   return CheckMaxBytes(value, path, limits.max_unlisted_string_bytes);
 }
 
@@ -370,40 +364,30 @@ absl::Status CheckOwnUnknownFields(const Message& message, std::string_view path
                      "; publish with the hub's contract version"));
 }
 
-absl::Status CheckGenericallyAt(const Message& message, const std::string* path,
-                                const GenericLimits& limits) {
-  RETURN_IF_INVALID(CheckOwnUnknownFields(message, path != nullptr ? std::string_view(*path) : ""));
+absl::Status CheckGenericallyByReflection(const Message& message, const std::string& path, const GenericLimits& limits) {
+  RETURN_IF_INVALID(CheckOwnUnknownFields(message, path));
   const Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
-  std::string field_path;
   for (const FieldDescriptor* f : fields) {
-    if (path != nullptr) field_path = Cat(*path, ".", f->name());
-    const std::string* fp = path != nullptr ? &field_path : nullptr;
+    const std::string field_path = Cat(path, ".", f->name());
     if (!f->is_repeated()) {
-      RETURN_IF_INVALID(CheckValue(message, f, -1, fp, limits));
+      RETURN_IF_INVALID(CheckValue(message, f, -1, field_path, limits));
       continue;
     }
     const int count = reflection->FieldSize(message, f);
     RETURN_IF_INVALID(CheckCount(count, field_path, limits.max_repeated));
-    for (int i = 0; i < count; ++i) {
-      if (path == nullptr) {
-        RETURN_IF_INVALID(CheckValue(message, f, i, nullptr, limits));
-      } else {
-        const std::string element = Indexed(field_path, i);
-        RETURN_IF_INVALID(CheckValue(message, f, i, &element, limits));
-      }
-    }
+    for (int i = 0; i < count; ++i) RETURN_IF_INVALID(CheckValue(message, f, i, Indexed(field_path, i), limits));
   }
   return absl::OkStatus();
 }
 
-// Valid input, the common case, is checked without building a path per field; only when
-// something is wrong is the check run again, naming the field.
+// Valid input, the common case, is checked on its wire bytes (validate_wire.cc); only when
+// that pass cannot vouch for it are the fields visited through reflection, naming the field.
 absl::Status CheckGenerically(const Message& message, const std::string& path,
                               const GenericLimits& limits) {
-  if (CheckGenericallyAt(message, nullptr, limits).ok()) return absl::OkStatus();
-  return CheckGenericallyAt(message, &path, limits);
+  if (CertainlyPassesGenericChecks(message, limits)) return absl::OkStatus();
+  return CheckGenericallyByReflection(message, path, limits);
 }
 
 }  // namespace validate_internal

@@ -87,6 +87,23 @@ struct GenericLimits {
 absl::Status CheckGenerically(const google::protobuf::Message& message, const std::string& path,
                               const GenericLimits& limits);
 
+// The slow pass of CheckGenerically: visits every field through reflection and names the
+// first that breaks a rule.
+absl::Status CheckGenericallyByReflection(const google::protobuf::Message& message, const std::string& path,
+                                          const GenericLimits& limits);
+
+// The fast pass of CheckGenerically, on the message's wire bytes (validate_wire.cc): true
+// only if every generic rule certainly holds. False means "look closer", not "invalid".
+bool CertainlyPassesGenericChecks(const google::protobuf::Message& message, const GenericLimits& limits);
+
+// Offset of the first byte that does not begin a well-formed UTF-8 sequence (overlong forms,
+// surrogates and code points above U+10FFFF are malformed), or npos if there is none.
+size_t FirstInvalidUtf8(std::string_view s);
+
+// Whether the contract states a limit of its own for string field `f` (checked by the
+// rules of its message); other strings are bounded by GenericLimits::max_unlisted_string_bytes.
+bool HasOwnStringLimit(const google::protobuf::FieldDescriptor* f);
+
 }  // namespace fedhub::stream::validate_internal
 
 #endif  // FEDHUB_HUB_STREAM_VALIDATE_INTERNAL_H_

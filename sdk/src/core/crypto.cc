@@ -62,21 +62,34 @@ constexpr char kB64Url[] =
 
 }  // namespace
 
-Digest Sha256(std::string_view data) {
+namespace {
+
+// SHA-256 fetched once: OpenSSL 3's one-shot SHA256() and EVP_sha256() look the algorithm
+// up by name on every call (a lock and a hash-table probe), which costs as much as hashing
+// a few hundred bytes. One context per thread is reused.
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+EVP_MD_CTX* ThreadSha256Context() {
+  thread_local MdCtxPtr ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
+
+}  // namespace
+
+Digest Sha256Parts(std::initializer_list<std::string_view> parts) {
+  EVP_MD_CTX* ctx = ThreadSha256Context();
+  EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr);
+  for (std::string_view p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
   Digest d;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, d.data(), &len);
   return d;
 }
 
-Digest Sha256Parts(std::initializer_list<std::string_view> parts) {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  for (std::string_view p : parts) EVP_DigestUpdate(ctx.get(), p.data(), p.size());
-  Digest d;
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), d.data(), &len);
-  return d;
-}
+Digest Sha256(std::string_view data) { return Sha256Parts({data}); }
 
 Digest HmacSha256(std::string_view key, std::string_view data) {
   Digest d;

@@ -1,5 +1,6 @@
 #include "app/hub.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "core/strings.h"
@@ -14,6 +15,7 @@ Hub::~Hub() {
   consents_.reset();
   linker_.reset();
   registry_.reset();
+  tree_heads_.reset();
   audit_.reset();
   metrics_.reset();
   store_.reset();
@@ -50,6 +52,17 @@ absl::StatusOr<std::unique_ptr<Hub>> Hub::Open(const config::HubConfig& config,
 
   hub->metrics_ = std::make_unique<server::Metrics>(hub->store_.get());
   hub->audit_ = std::make_unique<audit::AuditLog>(hub->store_.get());
+  // A data directory from before the audit tree existed: build the tree before anything
+  // is appended.
+  if (auto added = hub->audit_->tree().CatchUp(hub->audit_->chain()); !added.ok()) return added.status();
+  hub->tree_heads_ = std::make_unique<audit::TreeHeads>(hub->store_.get(), &hub->audit_->chain(), hub->key_.get());
+  if (config.tree_head_interval_seconds > 0) {
+    hub->tree_heads_->StartPeriodic(std::chrono::seconds(config.tree_head_interval_seconds),
+                                    [](const absl::Status& s) {
+                                      std::fprintf(stderr, "fedhubd: signing a tree head failed: %s\n",
+                                                   std::string(s.message()).c_str());
+                                    });
+  }
   server::Metrics* metrics = hub->metrics_.get();
   hub->audit_->set_on_durable([metrics](fedhub::v1::AuditOutcome outcome) {
     metrics->AuditEntry(outcome == fedhub::v1::AUDIT_OUTCOME_ALLOWED);

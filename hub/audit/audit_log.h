@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "audit/hash_chain.h"
+#include "audit/merkle_log.h"
 #include "fedhub/v1/audit.pb.h"
 #include "identity/caller.h"
 #include "storage/store.h"
@@ -22,7 +23,8 @@ namespace fedhub::audit {
 
 class AuditLog {
  public:
-  explicit AuditLog(storage::Store* store) : store_(store), chain_(store, fedhub::v1::CHAIN_AUDIT) {}
+  explicit AuditLog(storage::Store* store)
+      : store_(store), tree_(store), chain_(store, fedhub::v1::CHAIN_AUDIT, &tree_) {}
 
   // Appends `record` inside `txn`, stamping it with the transaction's time.
   absl::StatusOr<ChainPosition> Append(storage::Txn& txn, fedhub::v1::AuditRecord record);
@@ -54,6 +56,8 @@ class AuditLog {
   void AppendAllAsync(std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> records,
                       storage::DoneFn done);
   HashChain& chain() { return chain_; }
+  // The Merkle tree over the chain's entries (merkle_log.h).
+  MerkleLog& tree() { return tree_; }
   // Called after each appended entry is durable, with its outcome (metrics).
   void set_on_durable(std::function<void(fedhub::v1::AuditOutcome)> fn) {
     on_durable_ = std::move(fn);
@@ -68,6 +72,7 @@ class AuditLog {
                                               fedhub::v1::AuditOutcome outcome);
 
   storage::Store* store_;
+  MerkleLog tree_;
   HashChain chain_;
   std::function<void(fedhub::v1::AuditOutcome)> on_durable_;
 };

@@ -1,5 +1,6 @@
 #include "audit/hash_chain.h"
 
+#include "audit/merkle_log.h"
 #include "core/chain_codec.h"
 #include "core/strings.h"
 #include "storage/keys.h"
@@ -20,8 +21,9 @@ absl::Status NotASequence(std::string_view cf, std::string_view key) {
 
 }  // namespace
 
-HashChain::HashChain(storage::Store* store, fedhub::v1::Chain chain)
+HashChain::HashChain(storage::Store* store, fedhub::v1::Chain chain, MerkleLog* tree)
     : store_(store),
+      tree_(tree),
       chain_(chain),
       cf_(chain == fedhub::v1::CHAIN_LEDGER ? Cf::kLedger : Cf::kAudit),
       head_key_(chain == fedhub::v1::CHAIN_LEDGER ? storage::kLedgerHeadKey
@@ -54,6 +56,9 @@ absl::StatusOr<ChainPosition> HashChain::Append(storage::Txn& txn, std::string_v
   std::string new_head = storage::U64Key(next.sequence);
   new_head.append(crypto::AsView(next.hash));
   txn.Put(Cf::kMeta, head_key_, new_head);
+  if (tree_ != nullptr) {
+    if (absl::Status s = tree_->AppendLeaf(txn, next.sequence, next.hash); !s.ok()) return s;
+  }
   return next;
 }
 

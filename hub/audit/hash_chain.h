@@ -21,6 +21,8 @@
 
 namespace fedhub::audit {
 
+class MerkleLog;
+
 struct ChainPosition {
   uint64_t sequence = 0;
   crypto::Digest hash{};
@@ -36,8 +38,9 @@ struct VerifyResult {
 
 class HashChain {
  public:
-  // `chain` selects the domain tag, column family and head key.
-  HashChain(storage::Store* store, fedhub::v1::Chain chain);
+  // `chain` selects the domain tag, column family and head key. With a `tree`, every
+  // appended entry also becomes its next leaf, in the same transaction.
+  HashChain(storage::Store* store, fedhub::v1::Chain chain, MerkleLog* tree = nullptr);
 
   // Appends `encoded` after the current head (as seen by the transaction).
   absl::StatusOr<ChainPosition> Append(storage::Txn& txn, std::string_view encoded);
@@ -56,6 +59,7 @@ class HashChain {
  private:
   absl::StatusOr<ChainPosition> ParseHead(const std::optional<std::string>& value) const;
   storage::Store* store_;
+  MerkleLog* tree_;
   fedhub::v1::Chain chain_;
   storage::Cf cf_;
   std::string_view head_key_;

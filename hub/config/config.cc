@@ -65,6 +65,7 @@ const std::map<std::string, Setter>& Setters() {
       {"stream_retention_mb", [](HubConfig& c, const std::string& v) { return ParseInt("stream_retention_mb", v, 0, &c.stream_retention_mb); }},
       {"stream_trim_interval_seconds", [](HubConfig& c, const std::string& v) { return ParseInt("stream_trim_interval_seconds", v, 1, &c.stream_trim_interval_seconds); }},
       {"stream_subscriber_buffer_events", [](HubConfig& c, const std::string& v) { return ParseInt("stream_subscriber_buffer_events", v, 1, &c.stream_subscriber_buffer_events); }},
+      {"tree_head_interval_seconds", [](HubConfig& c, const std::string& v) { return ParseInt("tree_head_interval_seconds", v, 0, &c.tree_head_interval_seconds); }},
       {"stream_max_batch_events", [](HubConfig& c, const std::string& v) { return ParseInt("stream_max_batch_events", v, 1, &c.stream_max_batch_events, kMaxStreamBatchEvents); }},
   };
   return *kSetters;

@@ -112,7 +112,23 @@ inline std::string ErasureAckKey(std::string_view notice_id, std::string_view pl
   return PairKey(notice_id, platform);
 }
 
+// The audit tree's perfect subtree of 2^level leaves starting at leaf index << level.
+inline std::string MerkleNodeKey(uint8_t level, uint64_t index) {
+  std::string k(1, static_cast<char>(level));
+  k.append(U64Key(index));
+  return k;
+}
+
+// Signed tree heads: "n" || u64be(number) -> SignedTreeHead; "s" || u64be(tree size) ->
+// u64be(number of the newest head of that size).
+inline std::string TreeHeadKey(uint64_t number) { return "n" + U64Key(number); }
+inline std::string TreeHeadBySizeKey(uint64_t size) { return "s" + U64Key(size); }
+
 inline constexpr std::string_view kEventsExtentKey = "events/extent";
+// Leaves in the audit tree (u64be); equals the audit chain's size once the hub is open.
+inline constexpr std::string_view kAuditTreeSizeKey = "tree/audit/size";
+// Number of the newest signed tree head (u64be).
+inline constexpr std::string_view kLastTreeHeadKey = "tree/audit/last_head";
 inline constexpr std::string_view kAuditHeadKey = "head/audit";
 inline constexpr std::string_view kLedgerHeadKey = "head/ledger";
 

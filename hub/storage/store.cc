@@ -25,7 +25,7 @@ namespace {
 constexpr std::string_view kCfNames[] = {
     "default", "registry", "links", "subjects", "tickets",
     "consents", "subject_consents", "ledger", "audit",
-    "events", "event_ids", "catalogue", "erasures",
+    "events", "event_ids", "catalogue", "erasures", "merkle", "tree_heads",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

@@ -55,6 +55,8 @@ enum class Cf : int {
   kEventIds,        // publisher || 0 || event id -> EventIdRecord
   kCatalogue,       // catalogue items and sharing policies
   kErasures,        // acknowledged erasure notices
+  kMerkle,          // u8 level || u64be index -> hash of a perfect subtree of the audit tree
+  kTreeHeads,       // signed tree heads, by number and by tree size
   kCount,
 };
 std::string_view CfName(Cf cf);

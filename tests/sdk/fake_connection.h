@@ -244,6 +244,21 @@ class FakeConnection : public Connection {
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest&) override {
     return Answer<v1::VerifyChainResponse>("VerifyChain");
   }
+  absl::StatusOr<v1::GetSignedTreeHeadResponse> GetSignedTreeHead(const v1::GetSignedTreeHeadRequest&) override {
+    return Answer<v1::GetSignedTreeHeadResponse>("GetSignedTreeHead");
+  }
+  absl::StatusOr<v1::SignTreeHeadResponse> SignTreeHead(const v1::SignTreeHeadRequest&) override {
+    return Answer<v1::SignTreeHeadResponse>("SignTreeHead");
+  }
+  absl::StatusOr<v1::ListSignedTreeHeadsResponse> ListSignedTreeHeads(const v1::ListSignedTreeHeadsRequest&) override {
+    return Answer<v1::ListSignedTreeHeadsResponse>("ListSignedTreeHeads");
+  }
+  absl::StatusOr<v1::GetInclusionProofResponse> GetInclusionProof(const v1::GetInclusionProofRequest&) override {
+    return Answer<v1::GetInclusionProofResponse>("GetInclusionProof");
+  }
+  absl::StatusOr<v1::GetConsistencyProofResponse> GetConsistencyProof(const v1::GetConsistencyProofRequest&) override {
+    return Answer<v1::GetConsistencyProofResponse>("GetConsistencyProof");
+  }
   std::unique_ptr<PublishStream> Publish() override {
     std::lock_guard lock(mu_);
     ++calls_["Publish"];

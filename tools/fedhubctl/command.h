@@ -60,6 +60,7 @@ std::vector<Command> LinkCommands();
 std::vector<Command> ConsentCommands();
 std::vector<Command> ReceiptCommands();
 std::vector<Command> AuditCommands();
+std::vector<Command> AuditProofCommands();
 std::vector<Command> StreamCommands();
 std::vector<Command> CatalogueCommands();
 

@@ -156,6 +156,17 @@ class Client {
   absl::StatusOr<v1::ChainHead> GetChainHead(v1::Chain chain);
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest& request);
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(v1::Chain chain);
+  // Signed heads of the audit log's Merkle tree, and proofs against them. Check what they
+  // return offline with the hub's public key (fedhub/verify.h: VerifyInclusionProof,
+  // VerifyConsistencyProof). `tree_size` 0 means the newest signed head.
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead(uint64_t tree_size = 0);
+  // Signs a head of the tree as it is now (role auditor or admin).
+  absl::StatusOr<v1::SignedTreeHead> SignTreeHead();
+  absl::StatusOr<v1::ListSignedTreeHeadsResponse> ListSignedTreeHeads(uint64_t start_number,
+                                                                      int32_t page_size = 0);
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t sequence, uint64_t tree_size = 0);
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t first_tree_size,
+                                                           uint64_t second_tree_size = 0);
 
   // --- StreamService (role platform) --------------------------------------------------
   // A publisher that batches events and re-sends them across reconnections (see

@@ -126,6 +126,12 @@ class Connection {
       const v1::GetChainHeadRequest&) = 0;
   virtual absl::StatusOr<v1::VerifyChainResponse> VerifyChain(
       const v1::VerifyChainRequest&) = 0;
+  // Merkle tree heads and proofs over the audit log.
+  virtual absl::StatusOr<v1::GetSignedTreeHeadResponse> GetSignedTreeHead(const v1::GetSignedTreeHeadRequest&) = 0;
+  virtual absl::StatusOr<v1::SignTreeHeadResponse> SignTreeHead(const v1::SignTreeHeadRequest&) = 0;
+  virtual absl::StatusOr<v1::ListSignedTreeHeadsResponse> ListSignedTreeHeads(const v1::ListSignedTreeHeadsRequest&) = 0;
+  virtual absl::StatusOr<v1::GetInclusionProofResponse> GetInclusionProof(const v1::GetInclusionProofRequest&) = 0;
+  virtual absl::StatusOr<v1::GetConsistencyProofResponse> GetConsistencyProof(const v1::GetConsistencyProofRequest&) = 0;
 
   // StreamService
   // Never null; a stream that could not start reports its error from Read/Finish (and

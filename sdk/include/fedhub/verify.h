@@ -5,6 +5,8 @@
 //           32-byte public key (HubService.GetHubInfo, or the PEM an operator publishes).
 // Chains:   entry hash = SHA-256(domain || 0x00 || prev_hash || u64be(sequence) || encoded),
 //           domain "fedhub.audit.v1" or "fedhub.ledger.v1"; see docs/chain-format.md.
+// Proofs:   the audit log's RFC 9162 Merkle tree, its leaves the entry hashes, and tree
+//           heads signed with the same key; see docs/audit-proofs.md.
 #ifndef FEDHUB_VERIFY_H_
 #define FEDHUB_VERIFY_H_
 
@@ -82,6 +84,23 @@ class ChainVerifier {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Checks a signed tree head's Ed25519 signature over "fedhub.sth.v1" || 0x00 ||
+// u64be(tree_size) || i64be(timestamp_micros) || root_hash with the hub's raw 32-byte key.
+// UNAUTHENTICATED if it does not verify (naming the head's key id and the given key's when
+// they differ); INVALID_ARGUMENT if the key, root or signature has the wrong size.
+absl::Status VerifySignedTreeHead(const v1::SignedTreeHead& head, std::string_view hub_public_key_raw32);
+
+// Checks an inclusion proof (GetInclusionProof, `fedhubctl audit prove --json`) with nothing
+// but the hub's key: the head's signature; the entry's hash recomputed from its prev_hash,
+// sequence and encoded bytes; leaf_index = sequence - 1; and the audit path from the entry's
+// leaf to the head's root. UNAUTHENTICATED for a bad signature, DATA_LOSS naming the first
+// other check that fails.
+absl::Status VerifyInclusionProof(const v1::InclusionProof& proof, std::string_view hub_public_key_raw32);
+
+// Checks a consistency proof: both heads' signatures, first size <= second size, and that the
+// second head's tree extends the first's. UNAUTHENTICATED or DATA_LOSS as above.
+absl::Status VerifyConsistencyProof(const v1::ConsistencyProof& proof, std::string_view hub_public_key_raw32);
 
 }  // namespace fedhub
 

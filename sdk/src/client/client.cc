@@ -291,6 +291,47 @@ absl::StatusOr<v1::VerifyChainResponse> Client::VerifyChain(
   return connection_->VerifyChain(request);
 }
 
+absl::StatusOr<v1::SignedTreeHead> Client::GetSignedTreeHead(uint64_t tree_size) {
+  v1::GetSignedTreeHeadRequest request;
+  request.set_tree_size(tree_size);
+  auto response = connection_->GetSignedTreeHead(request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_head());
+}
+
+absl::StatusOr<v1::SignedTreeHead> Client::SignTreeHead() {
+  auto response = connection_->SignTreeHead(v1::SignTreeHeadRequest());
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_head());
+}
+
+absl::StatusOr<v1::ListSignedTreeHeadsResponse> Client::ListSignedTreeHeads(uint64_t start_number,
+                                                                            int32_t page_size) {
+  v1::ListSignedTreeHeadsRequest request;
+  request.set_start_number(start_number);
+  request.set_page_size(page_size);
+  return connection_->ListSignedTreeHeads(request);
+}
+
+absl::StatusOr<v1::InclusionProof> Client::GetInclusionProof(uint64_t sequence, uint64_t tree_size) {
+  v1::GetInclusionProofRequest request;
+  request.set_sequence(sequence);
+  request.set_tree_size(tree_size);
+  auto response = connection_->GetInclusionProof(request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_proof());
+}
+
+absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(uint64_t first_tree_size,
+                                                                 uint64_t second_tree_size) {
+  v1::GetConsistencyProofRequest request;
+  request.set_first_tree_size(first_tree_size);
+  request.set_second_tree_size(second_tree_size);
+  auto response = connection_->GetConsistencyProof(request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_proof());
+}
+
 absl::StatusOr<v1::VerifyChainResponse> Client::VerifyChain(v1::Chain chain) {
   v1::VerifyChainRequest request;
   request.set_chain(chain);

@@ -111,6 +111,21 @@ class GrpcConnection final : public Connection {
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest& r) override {
     return Unary(audit_, &v1::AuditService::Stub::VerifyChain, r);
   }
+  absl::StatusOr<v1::GetSignedTreeHeadResponse> GetSignedTreeHead(const v1::GetSignedTreeHeadRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::GetSignedTreeHead, r);
+  }
+  absl::StatusOr<v1::SignTreeHeadResponse> SignTreeHead(const v1::SignTreeHeadRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::SignTreeHead, r);
+  }
+  absl::StatusOr<v1::ListSignedTreeHeadsResponse> ListSignedTreeHeads(const v1::ListSignedTreeHeadsRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::ListSignedTreeHeads, r);
+  }
+  absl::StatusOr<v1::GetInclusionProofResponse> GetInclusionProof(const v1::GetInclusionProofRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::GetInclusionProof, r);
+  }
+  absl::StatusOr<v1::GetConsistencyProofResponse> GetConsistencyProof(const v1::GetConsistencyProofRequest& r) override {
+    return Unary(audit_, &v1::AuditService::Stub::GetConsistencyProof, r);
+  }
 
   std::unique_ptr<PublishStream> Publish() override { return OpenPublish(stream_); }
   std::unique_ptr<SubscribeStream> Subscribe(const v1::SubscribeRequest& r) override {

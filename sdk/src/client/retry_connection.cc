@@ -87,6 +87,22 @@ class RetryingConnection final : public Connection {
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest& r) override {
     return Call(Idempotency::kIdempotent, &Connection::VerifyChain, r);
   }
+  // Signing a head twice only adds a head, so SignTreeHead is retried too.
+  absl::StatusOr<v1::GetSignedTreeHeadResponse> GetSignedTreeHead(const v1::GetSignedTreeHeadRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::GetSignedTreeHead, r);
+  }
+  absl::StatusOr<v1::SignTreeHeadResponse> SignTreeHead(const v1::SignTreeHeadRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::SignTreeHead, r);
+  }
+  absl::StatusOr<v1::ListSignedTreeHeadsResponse> ListSignedTreeHeads(const v1::ListSignedTreeHeadsRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::ListSignedTreeHeads, r);
+  }
+  absl::StatusOr<v1::GetInclusionProofResponse> GetInclusionProof(const v1::GetInclusionProofRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::GetInclusionProof, r);
+  }
+  absl::StatusOr<v1::GetConsistencyProofResponse> GetConsistencyProof(const v1::GetConsistencyProofRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::GetConsistencyProof, r);
+  }
 
   // Publisher and Subscription resume these from what they know was acknowledged or
   // processed; a retry here could not know that.

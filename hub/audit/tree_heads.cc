@@ -19,9 +19,13 @@ absl::StatusOr<SignedTreeHead> ParseHead(const std::optional<std::string>& raw, 
   return h;
 }
 
-Digest ToDigest(std::string_view bytes) {
-  Digest d{};
-  std::copy(bytes.begin(), bytes.begin() + std::min(bytes.size(), d.size()), d.begin());
+absl::StatusOr<Digest> RootOf(const SignedTreeHead& h) {
+  if (h.root_hash().size() != 32) {
+    return absl::DataLossError(Cat("stored tree head ", h.number(), " has a root of ", h.root_hash().size(),
+                                   " bytes, expected 32"));
+  }
+  Digest d;
+  std::copy(h.root_hash().begin(), h.root_hash().end(), d.begin());
   return d;
 }
 
@@ -159,9 +163,10 @@ absl::StatusOr<fedhub::v1::InclusionProof> TreeHeads::ProveInclusion(uint64_t se
   for (const Digest& d : *path) p.add_audit_path(std::string(crypto::AsView(d)));
   *p.mutable_head() = *head;
   // The hub checks its own answer: a damaged store must not yield a proof that fails later.
+  auto root = RootOf(*head);
+  if (!root.ok()) return root.status();
   absl::Status check = merkle::VerifyInclusion(sequence - 1, head->tree_size(),
-                                               merkle::LeafHash(p.entry().entry_hash()), *path,
-                                               ToDigest(head->root_hash()));
+                                               merkle::LeafHash(p.entry().entry_hash()), *path, *root);
   if (!check.ok()) {
     return absl::DataLossError(Cat("the stored audit tree no longer matches signed head ", head->number(), ": ",
                                    check.message()));
@@ -188,8 +193,11 @@ absl::StatusOr<fedhub::v1::ConsistencyProof> TreeHeads::ProveConsistency(uint64_
   *p.mutable_first() = *a;
   *p.mutable_second() = *b;
   for (const Digest& d : *proof) p.add_proof(std::string(crypto::AsView(d)));
-  absl::Status check = merkle::VerifyConsistency(a->tree_size(), b->tree_size(), ToDigest(a->root_hash()),
-                                                 ToDigest(b->root_hash()), *proof);
+  auto root_a = RootOf(*a);
+  if (!root_a.ok()) return root_a.status();
+  auto root_b = RootOf(*b);
+  if (!root_b.ok()) return root_b.status();
+  absl::Status check = merkle::VerifyConsistency(a->tree_size(), b->tree_size(), *root_a, *root_b, *proof);
   if (!check.ok()) {
     return absl::DataLossError(Cat("the stored audit tree no longer matches signed heads ", a->number(), " and ",
                                    b->number(), ": ", check.message()));

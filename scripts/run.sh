@@ -3,7 +3,9 @@
 # hub on embedded RocksDB with freshly generated development certificates, and two example
 # member platforms on the SDK (examples/course_platform, examples/design_store, driven by
 # examples/scenario) exchanging catalogues and one person's profile under her consent until
-# she revokes it; then the auditor's checks from the command line.
+# she revokes it; then the auditor's checks from the command line: both chains verified,
+# the consent report on the demo's person, and one line of it proved against a signed tree
+# head and verified by the standard-library Python verifier in tools/.
 #
 # Everything lives in a fresh directory under ${FEDHUB_DEMO_DIR:-.fedhub/demo}; the hub is
 # stopped at the end, its data kept for a look with rocksdb tools or a second run of
@@ -47,7 +49,7 @@ sed -n 1p "$W/fedhubd.log"
 ENDPOINT="127.0.0.1:$PORT"
 echo
 
-if ! "$DEMO" --endpoint "$ENDPOINT" --certs "$W/certs" --state-dir "$W/platforms"; then
+if ! "$DEMO" --endpoint "$ENDPOINT" --certs "$W/certs" --state-dir "$W/platforms" | tee "$W/demo.out"; then
   echo "run.sh: the demo scenario failed (above); the hub's log is $W/fedhubd.log" >&2
   exit 1
 fi
@@ -59,6 +61,15 @@ echo "\$ fedhubctl --as auditor audit verify"
 ctl --as auditor audit verify
 echo "\$ fedhubctl --as auditor audit tail -n 6"
 ctl --as auditor audit tail -n 6
+ADA="$(sed -n 's/.*Ada Lovelace signed up as learner \([^ ]*\) .*/\1/p' "$W/demo.out" | head -n 1)"
+echo "\$ fedhubctl --as auditor report person $ADA --platform courses"
+ctl --as auditor report person "$ADA" --platform courses
+SEQ="$(ctl --as auditor report person "$ADA" --platform courses --format csv | awk -F, '$4 == "access" { print $1; exit }')"
+echo "\$ fedhubctl --as auditor audit prove $SEQ --out proof.json   # the first access line"
+ctl --as auditor audit prove "$SEQ" --out "$W/proof.json"
+ctl --as auditor --json info | python3 -c 'import json,sys; print(json.load(sys.stdin)["signing_public_key_pem"], end="")' > "$W/hub.pub.pem"
+echo "\$ python3 tools/fedhub_verify_proof.py proof.json --hub-key hub.pub.pem   # standard library only, no hub"
+python3 tools/fedhub_verify_proof.py "$W/proof.json" --hub-key "$W/hub.pub.pem"
 echo "\$ fedhubctl --as operator platform list"
 ctl --as operator platform list
 echo "\$ fedhubctl --as store catalogue list"

@@ -12,7 +12,9 @@
 //   4. Ada revokes at the store; the store erases and acknowledges; her next change never
 //      reaches it;
 //   5. a restart from the store's state file, the counts, the revocation receipt verified
-//      offline, and both hash chains verified by the auditor.
+//      offline, and both hash chains verified by the auditor;
+//   6. the auditor's consent report on Ada, read at a signed tree head, with one line
+//      proved to be in that head (inclusion proof verified offline with the hub key).
 //
 //   fedhub_demo --endpoint 127.0.0.1:7443 --certs .fedhub/certs [--state-dir DIR]
 //               [--timeout-seconds 20]
@@ -35,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "auditor_report.h"
 #include "course_platform.h"
 #include "describe.h"
 #include "design_store.h"
@@ -104,6 +107,7 @@ class Scenario {
     GraceHasNoStoreAccount();
     AdaRevokes();
     Summary();
+    AuditorsReport();
     std::cout << "\nfedhub_demo: every step behaved as the consent model says.\n" << std::flush;
   }
 
@@ -361,6 +365,30 @@ class Scenario {
     Step("auditor", "consent ledger verified entry by entry: " + N(ledger) + " entries");
     Step("auditor", "audit log verified entry by entry: " + N(audit) + " entries; entry " + N(erasure_entry) +
                         " is the store's acknowledgement that it erased Ada's data");
+  }
+
+  void AuditorsReport() {
+    Heading("6. The auditor's consent report on Ada, proved against a signed tree head");
+    fedhub::Client auditor = Connect("auditor");
+    auto report = Must(fedhub_examples::ReportAndProve(auditor, hub_key_, CoursePlatform::kId, ada_),
+                       "reading and proving Ada's consent report");
+    const auto& h = report.head;
+    Step("auditor", "the hub signed tree head #" + N(h.number()) + " over " + N(h.tree_size()) +
+                        " audit entries; signature verified with hub key " + h.key_id());
+    Step("auditor", "report on " + ada_ + " at courses, read at that head: " + N(report.lines.size()) + " lines");
+    bool granted = false, access = false, revoked = false, acked = false;
+    for (const auto& line : report.lines) {
+      Say("  " + fedhub_examples::DescribeReportLine(line));
+      granted |= line.kind() == "consent.granted";
+      access |= line.kind() == "access";
+      revoked |= line.kind() == "consent.revoked";
+      acked |= line.kind() == "erasure.ack";
+    }
+    Expect(granted && access && revoked && acked,
+           "the report shows Ada's consent granted, her data delivered, the revocation and the store's erasure");
+    Step("auditor", "line #" + N(report.proved.audit_sequence()) + " proved in head #" + N(h.number()) +
+                        ": entry hash recomputed, audit path of " + N(report.audit_path_hashes) +
+                        " hashes leads to the signed root — verified offline with the hub's key alone");
   }
 
   // The course site's catalogue item `id`.

@@ -15,6 +15,7 @@ Hub::~Hub() {
   consents_.reset();
   linker_.reset();
   registry_.reset();
+  reports_.reset();
   tree_heads_.reset();
   audit_.reset();
   metrics_.reset();
@@ -84,6 +85,9 @@ absl::StatusOr<std::unique_ptr<Hub>> Hub::Open(const config::HubConfig& config,
                                                 hub->pseudonyms_.get(), hub->key_.get(), co);
   if (!consents.ok()) return consents.status();
   hub->consents_ = std::move(*consents);
+
+  hub->reports_ = std::make_unique<report::ConsentReports>(hub->store_.get(), &hub->audit_->chain(),
+                                                           hub->linker_.get(), hub->pseudonyms_.get());
 
   stream::LogOptions log_options;
   log_options.retention_micros = int64_t{config.stream_retention_hours} * 3600 * 1'000'000;

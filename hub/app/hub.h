@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "audit/audit_log.h"
 #include "audit/tree_heads.h"
+#include "report/consent_reports.h"
 #include "config/config.h"
 #include "consent/consent_manager.h"
 #include "core/crypto.h"
@@ -41,6 +42,7 @@ class Hub {
   storage::Store& store() { return *store_; }
   audit::AuditLog& audit() { return *audit_; }
   audit::TreeHeads& tree_heads() { return *tree_heads_; }
+  report::ConsentReports& reports() { return *reports_; }
   registry::Registry& registry() { return *registry_; }
   linking::Linker& linker() { return *linker_; }
   consent::ConsentManager& consents() { return *consents_; }
@@ -61,6 +63,7 @@ class Hub {
   std::unique_ptr<server::Metrics> metrics_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::TreeHeads> tree_heads_;
+  std::unique_ptr<report::ConsentReports> reports_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<linking::Linker> linker_;
   std::unique_ptr<consent::ConsentManager> consents_;

@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Hub& hub) {
   rep->services.push_back(NewLinkingService(hub));
   rep->services.push_back(NewConsentService(hub, &rep->streams));
   rep->services.push_back(NewAuditService(hub));
+  rep->services.push_back(NewReportService(hub));
   rep->pool = std::make_unique<stream::WorkPool>(std::max(2u, std::thread::hardware_concurrency()));
   rep->services.push_back(NewStreamService(hub, &rep->streams, rep->pool.get()));
   rep->services.push_back(NewCatalogueService(hub));

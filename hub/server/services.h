@@ -57,6 +57,7 @@ std::unique_ptr<grpc::Service> NewRegistryService(Hub& hub);
 std::unique_ptr<grpc::Service> NewLinkingService(Hub& hub);
 std::unique_ptr<grpc::Service> NewConsentService(Hub& hub, StreamSet* streams);
 std::unique_ptr<grpc::Service> NewAuditService(Hub& hub);
+std::unique_ptr<grpc::Service> NewReportService(Hub& hub);
 // Streams build their messages on `pool`.
 std::unique_ptr<grpc::Service> NewStreamService(Hub& hub, StreamSet* streams, stream::WorkPool* pool);
 std::unique_ptr<grpc::Service> NewCatalogueService(Hub& hub);

@@ -97,6 +97,10 @@ TEST_F(DemoTest, ScenarioRunsThroughConsentRevocationAndErasure) {
   EXPECT_THAT(out, HasSubstr("[store] resumed its subscription after cursor "));
   EXPECT_THAT(out, HasSubstr("revocation receipt verified offline with hub key"));
   EXPECT_THAT(out, HasSubstr("is the store's acknowledgement that it erased Ada's data"));
+  EXPECT_THAT(out, HasSubstr("[auditor] the hub signed tree head #1 over "));
+  EXPECT_THAT(out, HasSubstr(" access: store received PROFILE,LEARNING from courses under c-"));
+  EXPECT_THAT(out, HasSubstr(" erasure.ack: by store"));
+  EXPECT_THAT(out, HasSubstr("leads to the signed root — verified offline with the hub's key alone"));
   EXPECT_THAT(out, HasSubstr("fedhub_demo: every step behaved as the consent model says."));
 
   // The store's state file holds its cursor with the data it applied.

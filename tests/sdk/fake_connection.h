@@ -241,6 +241,12 @@ class FakeConnection : public Connection {
   absl::StatusOr<v1::GetChainHeadResponse> GetChainHead(const v1::GetChainHeadRequest&) override {
     return Answer<v1::GetChainHeadResponse>("GetChainHead");
   }
+  absl::StatusOr<std::vector<v1::ReportPersonResponse>> ReportPerson(const v1::ReportPersonRequest&) override {
+    return Answer<std::vector<v1::ReportPersonResponse>>("ReportPerson");
+  }
+  absl::StatusOr<std::vector<v1::ReportPlatformResponse>> ReportPlatform(const v1::ReportPlatformRequest&) override {
+    return Answer<std::vector<v1::ReportPlatformResponse>>("ReportPlatform");
+  }
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest&) override {
     return Answer<v1::VerifyChainResponse>("VerifyChain");
   }

@@ -48,6 +48,8 @@ std::vector<Method> IdempotentMethods() {
       M("ListChainEntries", &Connection::ListChainEntries),
       M("GetChainHead", &Connection::GetChainHead),
       M("VerifyChain", &Connection::VerifyChain),
+      M("ReportPerson", &Connection::ReportPerson),
+      M("ReportPlatform", &Connection::ReportPlatform),
       M("GetSignedTreeHead", &Connection::GetSignedTreeHead),
       M("SignTreeHead", &Connection::SignTreeHead),
       M("ListSignedTreeHeads", &Connection::ListSignedTreeHeads),

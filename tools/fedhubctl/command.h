@@ -61,6 +61,7 @@ std::vector<Command> ConsentCommands();
 std::vector<Command> ReceiptCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> AuditProofCommands();
+std::vector<Command> ReportCommands();
 std::vector<Command> StreamCommands();
 std::vector<Command> CatalogueCommands();
 

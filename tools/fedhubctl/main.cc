@@ -13,7 +13,7 @@ namespace {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {DevCertsCommands, InfoCommands, PlatformCommands, LinkCommands,
-                     ConsentCommands, ReceiptCommands, AuditCommands, AuditProofCommands, StreamCommands,
+                     ConsentCommands, ReceiptCommands, AuditCommands, AuditProofCommands, ReportCommands, StreamCommands,
                      CatalogueCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }

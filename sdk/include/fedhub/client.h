@@ -168,6 +168,13 @@ class Client {
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t first_tree_size,
                                                            uint64_t second_tree_size = 0);
 
+  // --- ReportService (role auditor; a platform may read its own) ----------------------
+  // One page of a consent report, as the hub streamed it: lines in order; the last message
+  // has the signed head it was read at and next_sequence (0: complete; else set it as
+  // start_sequence to read the next page). See docs/auditors.md.
+  absl::StatusOr<std::vector<v1::ReportPersonResponse>> ReportPerson(const v1::ReportPersonRequest& request);
+  absl::StatusOr<std::vector<v1::ReportPlatformResponse>> ReportPlatform(const v1::ReportPlatformRequest& request);
+
   // --- StreamService (role platform) --------------------------------------------------
   // A publisher that batches events and re-sends them across reconnections (see
   // fedhub/publisher.h). INVALID_ARGUMENT for bad options.

@@ -17,6 +17,7 @@
 #define FEDHUB_CONNECTION_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,6 +28,7 @@
 #include "fedhub/v1/hub.pb.h"
 #include "fedhub/v1/linking.pb.h"
 #include "fedhub/v1/registry.pb.h"
+#include "fedhub/v1/report.pb.h"
 #include "fedhub/v1/stream.pb.h"
 
 namespace fedhub {
@@ -126,6 +128,9 @@ class Connection {
       const v1::GetChainHeadRequest&) = 0;
   virtual absl::StatusOr<v1::VerifyChainResponse> VerifyChain(
       const v1::VerifyChainRequest&) = 0;
+  // ReportService: one page of a report, every message of it.
+  virtual absl::StatusOr<std::vector<v1::ReportPersonResponse>> ReportPerson(const v1::ReportPersonRequest&) = 0;
+  virtual absl::StatusOr<std::vector<v1::ReportPlatformResponse>> ReportPlatform(const v1::ReportPlatformRequest&) = 0;
   // Merkle tree heads and proofs over the audit log.
   virtual absl::StatusOr<v1::GetSignedTreeHeadResponse> GetSignedTreeHead(const v1::GetSignedTreeHeadRequest&) = 0;
   virtual absl::StatusOr<v1::SignTreeHeadResponse> SignTreeHead(const v1::SignTreeHeadRequest&) = 0;

@@ -332,6 +332,15 @@ absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(uint64_t first_
   return std::move(*response->mutable_proof());
 }
 
+absl::StatusOr<std::vector<v1::ReportPersonResponse>> Client::ReportPerson(const v1::ReportPersonRequest& request) {
+  return connection_->ReportPerson(request);
+}
+
+absl::StatusOr<std::vector<v1::ReportPlatformResponse>> Client::ReportPlatform(
+    const v1::ReportPlatformRequest& request) {
+  return connection_->ReportPlatform(request);
+}
+
 absl::StatusOr<v1::VerifyChainResponse> Client::VerifyChain(v1::Chain chain) {
   v1::VerifyChainRequest request;
   request.set_chain(chain);

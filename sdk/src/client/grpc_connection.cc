@@ -20,6 +20,7 @@
 #include "fedhub/v1/hub.grpc.pb.h"
 #include "fedhub/v1/linking.grpc.pb.h"
 #include "fedhub/v1/registry.grpc.pb.h"
+#include "fedhub/v1/report.grpc.pb.h"
 #include "fedhub/v1/stream.grpc.pb.h"
 
 #ifndef FEDHUB_SDK_VERSION
@@ -40,7 +41,8 @@ class GrpcConnection final : public Connection {
         consent_(channel_),
         audit_(channel_),
         stream_(channel_),
-        catalogue_(channel_) {}
+        catalogue_(channel_),
+        report_(channel_) {}
 
   absl::StatusOr<v1::GetHubInfoResponse> GetHubInfo(const v1::GetHubInfoRequest& r) override {
     return Unary(hub_, &v1::HubService::Stub::GetHubInfo, r);
@@ -152,6 +154,12 @@ class GrpcConnection final : public Connection {
       const v1::ListCatalogueRequest& r) override {
     return Unary(catalogue_, &v1::CatalogueService::Stub::ListCatalogue, r);
   }
+  absl::StatusOr<std::vector<v1::ReportPersonResponse>> ReportPerson(const v1::ReportPersonRequest& r) override {
+    return ReadAll(report_, &v1::ReportService::Stub::ReportPerson, r);
+  }
+  absl::StatusOr<std::vector<v1::ReportPlatformResponse>> ReportPlatform(const v1::ReportPlatformRequest& r) override {
+    return ReadAll(report_, &v1::ReportService::Stub::ReportPlatform, r);
+  }
 
  private:
   template <typename Stub, typename Request, typename Response>
@@ -166,6 +174,23 @@ class GrpcConnection final : public Connection {
     return response;
   }
 
+  // A server stream read to its end. A report page reads the audit log from its start, so it
+  // gets ten times the unary deadline.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<std::vector<Response>> ReadAll(
+      Stub& stub,
+      std::unique_ptr<grpc::ClientReader<Response>> (Stub::*method)(grpc::ClientContext*, const Request&),
+      const Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10 * deadline_);
+    std::unique_ptr<grpc::ClientReader<Response>> reader = (stub.*method)(&context, request);
+    std::vector<Response> out;
+    for (Response r; reader->Read(&r);) out.push_back(std::move(r));
+    grpc::Status status = reader->Finish();
+    if (!status.ok()) return FromGrpcStatus(status);
+    return out;
+  }
+
   const std::shared_ptr<grpc::Channel> channel_;
   const std::chrono::milliseconds deadline_;
   // Generated stubs are thread-safe; calls on them share the channel's connection.
@@ -176,6 +201,7 @@ class GrpcConnection final : public Connection {
   v1::AuditService::Stub audit_;
   v1::StreamService::Stub stream_;
   v1::CatalogueService::Stub catalogue_;
+  v1::ReportService::Stub report_;
 };
 
 }  // namespace

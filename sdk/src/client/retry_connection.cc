@@ -87,6 +87,12 @@ class RetryingConnection final : public Connection {
   absl::StatusOr<v1::VerifyChainResponse> VerifyChain(const v1::VerifyChainRequest& r) override {
     return Call(Idempotency::kIdempotent, &Connection::VerifyChain, r);
   }
+  absl::StatusOr<std::vector<v1::ReportPersonResponse>> ReportPerson(const v1::ReportPersonRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::ReportPerson, r);
+  }
+  absl::StatusOr<std::vector<v1::ReportPlatformResponse>> ReportPlatform(const v1::ReportPlatformRequest& r) override {
+    return Call(Idempotency::kIdempotent, &Connection::ReportPlatform, r);
+  }
   // Signing a head twice only adds a head, so SignTreeHead is retried too.
   absl::StatusOr<v1::GetSignedTreeHeadResponse> GetSignedTreeHead(const v1::GetSignedTreeHeadRequest& r) override {
     return Call(Idempotency::kIdempotent, &Connection::GetSignedTreeHead, r);

@@ -125,6 +125,22 @@ TEST_F(ReportTest, APlatformsReportShowsConsentsRefusalsAndUnacknowledgedRevocat
   EXPECT_EQ(empty.head.tree_size(), after.head.tree_size());
 }
 
+TEST_F(ReportTest, TheAuditLogNamesNobodyByAPlatformsLocalId) {
+  // Every entry, decoded by the hub, and its stored bytes: pseudonyms only.
+  std::string all = CtlOk("auditor", {"--json", "audit", "tail", "-n", "100000"});
+  // Refusals whose messages name a person by a local id are audited too.
+  Ctl("store", {"consent", "check", "s-404", "--from", "courses", "--to", "store", "--category", "learning",
+                "--purpose", "sync"});
+  Ctl("courses", {"consent", "grant", "u-404", "--to", "nowhere", "--category", "learning", "--purpose", "sync",
+                  "--evidence", "web-form"});
+  all = CtlOk("auditor", {"--json", "audit", "tail", "-n", "100000"});
+  ASSERT_GT(Lines(all).size(), 8u);
+  EXPECT_THAT(all, HasSubstr("AUDIT_OUTCOME_DENIED"));
+  for (const char* local_id : {"u-17", "s-991", "s-5", "s-404", "u-404"}) EXPECT_THAT(all, Not(HasSubstr(local_id))) << local_id;
+  std::string ledger = CtlOk("auditor", {"--json", "audit", "tail", "--chain", "ledger", "-n", "100000"});
+  for (const char* local_id : {"u-17", "s-991"}) EXPECT_THAT(ledger, Not(HasSubstr(local_id))) << local_id;
+}
+
 TEST_F(ReportTest, TableAndCsvEndWithTheSignedHead) {
   CtlOk("auditor", {"audit", "head", "--sign"});
   std::vector<std::string> csv = Lines(CtlOk("auditor", {"report", "person", "u-17", "--platform", "courses",

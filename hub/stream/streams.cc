@@ -54,6 +54,18 @@ absl::Status BatchStatus(const std::vector<fedhub::v1::EventError>& errors) {
                           "; nothing of the batch was stored"));
 }
 
+// What the audit log keeps of a refused batch: codes and positions only. The platform's
+// answer quotes its event ids and the values that were wrong, which may be or embed a local
+// user id or a field value; the audit log names people only by their audit pseudonym.
+absl::Status AuditedBatchStatus(uint64_t batch_id, const std::vector<fedhub::v1::EventError>& errors) {
+  const auto& e = errors.front();
+  const auto code = static_cast<absl::StatusCode>(e.code());
+  return absl::Status(code, Cat("batch ", batch_id, ": events[", e.index(), "] refused with ",
+                                absl::StatusCodeToString(code),
+                                errors.size() > 1 ? Cat(" (and ", errors.size() - 1, " more bad events)") : "",
+                                "; nothing of the batch was stored"));
+}
+
 fedhub::v1::EventError EventErrorOf(uint32_t index, const std::string& event_id, const absl::Status& s) {
   fedhub::v1::EventError e;
   e.set_index(index);
@@ -201,7 +213,7 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
           }
           fresh_index.push_back(static_cast<int>(i));
         }
-        if (!st->errors.empty()) return BatchStatus(st->errors);
+        if (!st->errors.empty()) return AuditedBatchStatus(batch_id, st->errors);
         // Only now, with the batch accepted, are the events moved out of the shared state.
         std::vector<EventLog::Prepared> fresh;
         fresh.reserve(fresh_index.size());
@@ -238,7 +250,8 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
       },
       [st, batch_id, done = std::move(done)](const absl::Status& s) {
         if (!s.ok()) {
-          done(Refusal(batch_id, s, std::move(st->errors)));
+          // The platform is told exactly what was wrong; the audit entry kept only codes.
+          done(Refusal(batch_id, st->errors.empty() ? s : BatchStatus(st->errors), std::move(st->errors)));
           return;
         }
         PublishResponse r;
@@ -254,7 +267,10 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
 // so a stream's answers keep the order of its batches.
 void Streams::RefuseAsync(const Caller& caller, PublishResponse refusal,
                           std::function<void(PublishResponse)> done) {
-  absl::Status s(static_cast<absl::StatusCode>(refusal.refused().code()), refusal.refused().message());
+  const auto& refused = refusal.refused();
+  absl::Status s = refused.errors().empty()
+                       ? absl::Status(static_cast<absl::StatusCode>(refused.code()), refused.message())
+                       : AuditedBatchStatus(refusal.batch_id(), {refused.errors().begin(), refused.errors().end()});
   audit_->RecordRefusalAsync(caller, "stream.publish", s,
                              [refusal = std::move(refusal), done = std::move(done)](const absl::Status&) mutable {
                                done(std::move(refusal));

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -131,6 +132,35 @@ TEST(Merkle, EveryConsistencyProofVerifiesForSizesOneTo128) {
       other[0] ^= 1;
       ASSERT_FALSE(VerifyConsistency(m, n, other, second, *proof).ok()) << m << " -> " << n;
       ASSERT_FALSE(VerifyConsistency(m, n, first, other, *proof).ok()) << m << " -> " << n;
+    }
+  }
+}
+
+// A hub that rewrote history before an auditor's head — an entry changed, removed,
+// inserted, or two swapped — and then signed a head over the rewritten log cannot prove
+// that head consistent with the auditor's.
+TEST(Merkle, RewrittenHistoryCannotBeProvedConsistent) {
+  const std::vector<Digest> original = Leaves(40);
+  const uint64_t m = 23;  // the auditor's head
+  const Digest trusted = DefinitionRoot(original, 0, m);
+  const Digest extra = LeafHash("an entry that was never there");
+  using Edit = std::function<void(std::vector<Digest>&)>;
+  const std::vector<std::pair<std::string, Edit>> edits = {
+      {"changed", [](std::vector<Digest>& l) { l[7][0] ^= 1; }},
+      {"removed", [](std::vector<Digest>& l) { l.erase(l.begin() + 7); }},
+      {"inserted", [&](std::vector<Digest>& l) { l.insert(l.begin() + 7, extra); }},
+      {"swapped", [](std::vector<Digest>& l) { std::swap(l[3], l[19]); }},
+      {"last changed", [](std::vector<Digest>& l) { l[m - 1][31] ^= 1; }},
+  };
+  for (const auto& [what, edit] : edits) {
+    std::vector<Digest> rewritten = original;
+    edit(rewritten);
+    Oracle oracle(rewritten);
+    for (uint64_t n = m; n <= rewritten.size(); ++n) {
+      auto proof = ConsistencyProof(m, n, oracle.fn());
+      ASSERT_TRUE(proof.ok());
+      EXPECT_FALSE(VerifyConsistency(m, n, trusted, DefinitionRoot(rewritten, 0, n), *proof).ok())
+          << what << ": head of " << n << " proved consistent";
     }
   }
 }

@@ -134,6 +134,7 @@ TEST_F(StreamTest, BadEventRefusesTheWholeBatchWithEveryReasonAndTheStreamGoesOn
   miscategorised.mutable_profile()->add_categories(v1::DATA_CATEGORY_PROFILE);  // email set, CONTACT not listed
   v1::PublishEvent bad_currency = ItemEvent("e-3", "i-1", v1::ITEM_KIND_COURSE);
   bad_currency.mutable_catalogue()->mutable_item()->set_currency("EURO");
+  const uint64_t audit_before = Head(v1::CHAIN_AUDIT).size();
   auto ack = pub.Send(Batch(5, {ProfileEvent("e-1", "u-1"), miscategorised, bad_currency,
                                ProfileEvent("e-4", "nobody")}));
   ASSERT_TRUE(ack.has_refused()) << ack.DebugString();
@@ -149,6 +150,9 @@ TEST_F(StreamTest, BadEventRefusesTheWholeBatchWithEveryReasonAndTheStreamGoesOn
   EXPECT_EQ(ack.refused().errors(2).index(), 3u);
   EXPECT_EQ(ack.refused().errors(2).code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
   EXPECT_THAT(ack.refused().errors(2).message(), HasSubstr("never named"));
+  // The platform is told every value; the audit entry keeps codes and positions only.
+  ExpectRefusalAudited("course", "stream.publish", absl::StatusCode::kInvalidArgument, audit_before,
+                       {"nobody", "u-1", "e-4", "EURO", "email"});
   EXPECT_EQ(Info().retained_events(), 0u);
 
   auto good = pub.Send(Batch(6, {ProfileEvent("e-1", "u-1")}));

@@ -137,12 +137,13 @@ absl::StatusOr<uint64_t> ConsentReports::Person(const std::string& subject, cons
     if (r.action() != "stream.deliver") return absl::OkStatus();
     for (const auto& a : r.accesses()) {
       if (a.subject() != subject) continue;
-      ReportLine line = LineOf(e, "access");
+      // A delivery withdrawn before it was sent (its consent changed) is a refusal: no data moved.
+      ReportLine line = LineOf(e, Denied(r) ? "refused" : "access");
       line.set_counterparty_id(a.source_platform_id());
       line.set_consent_id(a.consent_id());
       line.set_subject(a.subject());
       SetAccess(&line, std::set<int>(a.categories().begin(), a.categories().end()), a.events());
-      line.set_detail(Cat("from offset ", a.first_offset()));
+      if (!Denied(r)) line.set_detail(Cat("from offset ", a.first_offset()));
       if (absl::Status s = emit(std::move(line)); !s.ok()) return s;
     }
     return absl::OkStatus();

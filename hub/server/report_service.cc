@@ -72,7 +72,7 @@ class ReportServiceImpl final : public fedhub::v1::ReportService::Service {
       return call.Finish(absl::InvalidArgumentError(
           "platform_id and local_user_id are required: the person as one platform knows them"));
     }
-    if (absl::Status s = MayRead(*caller, req->platform_id()); !s.ok()) return call.Finish(s);
+    if (absl::Status s = MayRead(*caller, req->platform_id()); !s.ok()) return Refuse(call, *caller, "report.person", s);
     fedhub::v1::SignedTreeHead head;
     auto scope = ScopeOf(hub_, req->tree_size(), req->start_sequence(), req->page_size(), &head);
     if (!scope.ok()) return call.Finish(scope.status());
@@ -97,7 +97,9 @@ class ReportServiceImpl final : public fedhub::v1::ReportService::Service {
     if (req->to_micros() != 0 && req->to_micros() <= req->from_micros()) {
       return call.Finish(absl::InvalidArgumentError("to_micros must be after from_micros (or 0 for no end)"));
     }
-    if (absl::Status s = MayRead(*caller, req->platform_id()); !s.ok()) return call.Finish(s);
+    if (absl::Status s = MayRead(*caller, req->platform_id()); !s.ok()) {
+      return Refuse(call, *caller, "report.platform", s);
+    }
     if (!hub_.registry().Get(req->platform_id()).ok()) {
       return call.Finish(absl::NotFoundError(Cat("platform '", req->platform_id(), "' is not registered")));
     }
@@ -117,6 +119,12 @@ class ReportServiceImpl final : public fedhub::v1::ReportService::Service {
   }
 
  private:
+  // A permission refusal is audited, as every role refusal is.
+  grpc::Status Refuse(Call& call, const Caller& caller, std::string_view action, const absl::Status& s) {
+    hub_.audit().RecordRefusal(caller, action, s, caller.id);
+    return call.Finish(s);
+  }
+
   Hub& hub_;
 };
 

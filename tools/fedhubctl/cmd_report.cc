@@ -35,18 +35,10 @@ std::string Pad(std::string s, size_t width) {
 // Prints lines and the closing head in the chosen format.
 class Printer {
  public:
-  explicit Printer(Format format) : format_(format) {
-    if (format_ == Format::kCsv) {
-      std::printf("audit_sequence,entry_hash,time,kind,action,actor_id,counterparty_id,consent_id,categories,"
-                  "purposes,outcome,status_code,subject,events,detail\n");
-    } else if (format_ == Format::kTable) {
-      std::printf("%s\n", (Pad("SEQ", 7) + Pad("TIME", 29) + Pad("KIND", 26) + Pad("ACTOR", 12) + Pad("OTHER", 12) +
-                           Pad("CONSENT", 36) + Pad("CATEGORIES", 22) + Pad("PURPOSES", 10) + "OUTCOME / DETAIL")
-                              .c_str());
-    }
-  }
+  explicit Printer(Format format) : format_(format) {}
 
   void Line(const ReportLine& l) {
+    Header();
     const std::string categories = Names<fedhub::v1::DataCategory>(l.categories());
     const std::string purposes = Names<fedhub::v1::Purpose>(l.purposes());
     switch (format_) {
@@ -67,7 +59,7 @@ class Printer {
                              Pad(l.kind(), 26) + Pad(l.actor_id().empty() ? "-" : l.actor_id(), 12) +
                              Pad(l.counterparty_id().empty() ? "-" : l.counterparty_id(), 12) +
                              Pad(l.consent_id().empty() ? "-" : l.consent_id(), 36) +
-                             Pad(categories.empty() ? "-" : categories, 22) + Pad(purposes.empty() ? "-" : purposes, 10) +
+                             Pad(categories.empty() ? "-" : categories, 22) + Pad(purposes.empty() ? "-" : purposes, 16) +
                              Name(l.outcome()) + (l.events() ? " " + std::to_string(l.events()) + " events" : "") +
                              (l.detail().empty() ? "" : " — " + l.detail()))
                                 .c_str());
@@ -76,6 +68,7 @@ class Printer {
   }
 
   void Total(const ReportTotal& t) {
+    Header();
     if (format_ == Format::kJson) {
       std::printf("%s\n", JsonObject().Raw("total", MessageJson(t)).str().c_str());
     } else if (format_ == Format::kTable) {
@@ -86,6 +79,7 @@ class Printer {
   }
 
   void Head(const SignedTreeHead& h) {
+    Header();
     const std::string when = TimeOf(h.timestamp_micros());
     switch (format_) {
       case Format::kJson:
@@ -107,7 +101,22 @@ class Printer {
   }
 
  private:
+  // The column header, printed with the first output: a refused report prints nothing.
+  void Header() {
+    if (header_done_) return;
+    header_done_ = true;
+    if (format_ == Format::kCsv) {
+      std::printf("audit_sequence,entry_hash,time,kind,action,actor_id,counterparty_id,consent_id,categories,"
+                  "purposes,outcome,status_code,subject,events,detail\n");
+    } else if (format_ == Format::kTable) {
+      std::printf("%s\n", (Pad("SEQ", 7) + Pad("TIME", 29) + Pad("KIND", 26) + Pad("ACTOR", 12) + Pad("OTHER", 12) +
+                           Pad("CONSENT", 36) + Pad("CATEGORIES", 22) + Pad("PURPOSES", 16) + "OUTCOME / DETAIL")
+                              .c_str());
+    }
+  }
+
   Format format_;
+  bool header_done_ = false;
 };
 
 bool ParseFormat(Context& ctx, const ParsedArgs& args, Format* format) {

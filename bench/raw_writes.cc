@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<RawDb>> RawDb::Open(const std::string& path) {
   options.create_if_missing = true;
   options.error_if_exists = true;
   options.create_missing_column_families = true;
+  options.bytes_per_sync = 1 << 20;
   options.statistics = rocksdb::CreateDBStatistics();
   options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptTimeForMutex);
   rocksdb::BlockBasedTableOptions table;

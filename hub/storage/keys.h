@@ -121,8 +121,16 @@ inline std::string MerkleNodeKey(uint8_t level, uint64_t index) {
 
 // Signed tree heads: "n" || u64be(number) -> SignedTreeHead; "s" || u64be(tree size) ->
 // u64be(number of the newest head of that size).
-inline std::string TreeHeadKey(uint64_t number) { return "n" + U64Key(number); }
-inline std::string TreeHeadBySizeKey(uint64_t size) { return "s" + U64Key(size); }
+inline std::string TreeHeadKey(uint64_t number) {
+  std::string k(1, 'n');
+  AppendU64BE(&k, number);
+  return k;
+}
+inline std::string TreeHeadBySizeKey(uint64_t size) {
+  std::string k(1, 's');
+  AppendU64BE(&k, size);
+  return k;
+}
 
 inline constexpr std::string_view kEventsExtentKey = "events/extent";
 // Leaves in the audit tree (u64be); equals the audit chain's size once the hub is open.

@@ -240,6 +240,42 @@ TEST(ChainCodec, DeliveryAccessesFollowTheDetail) {
 }
 
 // A record encoded before its commit time is known gets the same bytes once stamped.
+// CheckEncoding (what the verifier runs) accepts exactly what the decoders accept, with the
+// same message: every truncation, every single-byte change and every appended byte of a
+// plain audit record, a delivery record and a ledger record.
+TEST(ChainCodec, CheckingAnEncodingAgreesWithDecodingIt) {
+  struct Sample {
+    fedhub::v1::Chain chain;
+    std::string bytes;
+  };
+  const Sample samples[] = {{fedhub::v1::CHAIN_AUDIT, EncodeAudit(SampleAudit())},
+                            {fedhub::v1::CHAIN_AUDIT, EncodeAudit(SampleDelivery())},
+                            {fedhub::v1::CHAIN_LEDGER, EncodeLedger(SampleLedger())}};
+  auto decode = [](fedhub::v1::Chain chain, std::string_view b) {
+    return chain == fedhub::v1::CHAIN_LEDGER ? DecodeLedger(b).status() : DecodeAudit(b).status();
+  };
+  int refused = 0;
+  for (const Sample& s : samples) {
+    std::vector<std::string> variants;
+    for (size_t n = 0; n <= s.bytes.size(); ++n) variants.push_back(s.bytes.substr(0, n));
+    for (size_t i = 0; i < s.bytes.size(); ++i) {
+      for (int bit : {0x01, 0x80, 0xff}) {
+        std::string v = s.bytes;
+        v[i] = static_cast<char>(v[i] ^ bit);
+        variants.push_back(v);
+      }
+    }
+    variants.push_back(s.bytes + std::string(1, '\0'));
+    variants.push_back(s.bytes + std::string("\0\0\0\1", 4));
+    for (const std::string& v : variants) {
+      const absl::Status checked = CheckEncoding(s.chain, v);
+      ASSERT_EQ(checked, decode(s.chain, v)) << Hex(v);
+      refused += !checked.ok();
+    }
+  }
+  EXPECT_GT(refused, 100);
+}
+
 TEST(ChainCodec, StampingTheTimeEqualsEncodingWithIt) {
   AuditRecord r = SampleDelivery();
   r.clear_time();

@@ -1,5 +1,7 @@
 #include "core/chain_codec.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 
 namespace fedhub::chain {
@@ -93,6 +95,33 @@ class Reader {
     }
     return true;
   }
+  // Skips a str or an enums list without copying it.
+  bool SkipStr() {
+    uint32_t n;
+    if (!U32(&n) || !Need(n)) return false;
+    pos_ += n;
+    return true;
+  }
+  bool SkipEnums() {
+    uint32_t n;
+    if (!U8(&n)) return false;
+    if (!Need(n)) {
+      pos_ = in_.size();  // where Enums, reading one byte at a time, would stop
+      return false;
+    }
+    pos_ += n;
+    return true;
+  }
+  // Walks fields laid out as `layout` (B u8, I u32, Q 8 bytes, S str, E enums).
+  bool Skip(std::string_view layout) {
+    uint32_t u32;
+    uint64_t u64;
+    for (char c : layout) {
+      const bool ok = c == 'B' ? U8(&u32) : c == 'I' ? U32(&u32) : c == 'Q' ? U64(&u64) : c == 'S' ? SkipStr() : SkipEnums();
+      if (!ok) return false;
+    }
+    return true;
+  }
   bool AtEnd() const { return pos_ == in_.size(); }
   size_t pos() const { return pos_; }
 
@@ -101,6 +130,12 @@ class Reader {
   std::string_view in_;
   size_t pos_ = 0;
 };
+
+// The layouts EncodeAudit and EncodeLedger write after the version byte (see Reader::Skip),
+// for checking an encoding without decoding it.
+constexpr std::string_view kAuditLayout = "QSBSSEESSBIS";
+constexpr std::string_view kAccessLayout = "SSSEQI";
+constexpr std::string_view kLedgerLayout = "QBSSSSEEQSSS";
 
 absl::Status Malformed(std::string_view what, const Reader& r) {
   return absl::DataLossError(
@@ -120,11 +155,34 @@ const crypto::Digest& GenesisHash() {
 
 crypto::Digest EntryHash(std::string_view domain, const crypto::Digest& prev_hash,
                          uint64_t sequence, std::string_view encoded) {
-  char seq[8];
-  for (int i = 0; i < 8; ++i) seq[i] = static_cast<char>(sequence >> (56 - 8 * i) & 0xff);
-  static constexpr char kZeroByte[1] = {0};
-  return crypto::Sha256Parts({domain, std::string_view(kZeroByte, 1), crypto::AsView(prev_hash),
-                              std::string_view(seq, 8), encoded});
+  // domain || 0x00 || prev_hash || u64be(sequence) as one piece: one hash update for the
+  // prefix instead of four (a verifier's cost is mostly these calls on short records).
+  char prefix[kLedgerDomain.size() + 1 + 32 + 8];
+  const size_t d = std::min(domain.size(), kLedgerDomain.size());
+  std::copy(domain.begin(), domain.begin() + d, prefix);
+  prefix[d] = 0;
+  std::copy(prev_hash.begin(), prev_hash.end(), prefix + d + 1);
+  for (int i = 0; i < 8; ++i) prefix[d + 33 + i] = static_cast<char>(sequence >> (56 - 8 * i) & 0xff);
+  return crypto::Sha256Parts({std::string_view(prefix, d + 41), encoded});
+}
+
+absl::Status CheckEncoding(fedhub::v1::Chain chain, std::string_view encoded) {
+  const bool ledger = chain == fedhub::v1::CHAIN_LEDGER;
+  const char* what = ledger ? "ledger" : "audit";
+  Reader rd(encoded);
+  uint32_t version;
+  if (!rd.U8(&version)) return Malformed(what, rd);
+  if (version != kEncodingVersion) return absl::DataLossError(Cat("unknown ", what, " encoding version ", version));
+  if (!rd.Skip(ledger ? kLedgerLayout : kAuditLayout)) return Malformed(what, rd);
+  if (!ledger && !rd.AtEnd()) {
+    uint32_t n;
+    if (!rd.U32(&n) || n == 0) return Malformed(what, rd);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!rd.Skip(kAccessLayout)) return Malformed(what, rd);
+    }
+  }
+  if (!rd.AtEnd()) return absl::DataLossError(Cat(what, " record has trailing bytes"));
+  return absl::OkStatus();
 }
 
 void SetEncodedAuditTime(std::string* encoded, int64_t micros) {
@@ -298,9 +356,8 @@ absl::Status ChainVerifier::Add(uint64_t sequence, std::string_view prev_hash,
                              crypto::HexEncode(entry_hash).substr(0, 16), "…, computed ",
                              crypto::HexEncode(crypto::AsView(computed)).substr(0, 16), "…)"));
   }
-  absl::Status decoded = chain_ == fedhub::v1::CHAIN_LEDGER ? DecodeLedger(encoded).status()
-                                                            : DecodeAudit(encoded).status();
-  if (!decoded.ok()) return fail(ToStd(decoded.message()));
+  // The layout is checked without building the record: it is not needed here.
+  if (absl::Status s = CheckEncoding(chain_, encoded); !s.ok()) return fail(ToStd(s.message()));
   prev_ = computed;
   ++next_;
   ++checked_;

@@ -38,6 +38,9 @@ std::string EncodeAudit(const fedhub::v1::AuditRecord& record);
 // so a record can be encoded before the time it is committed at is known.
 void SetEncodedAuditTime(std::string* encoded, int64_t micros);
 absl::StatusOr<fedhub::v1::AuditRecord> DecodeAudit(std::string_view encoded);
+// OK exactly when the matching Decode would succeed, with the same message otherwise;
+// reads the layout without building a record.
+absl::Status CheckEncoding(fedhub::v1::Chain chain, std::string_view encoded);
 std::string EncodeLedger(const fedhub::v1::LedgerRecord& record);
 absl::StatusOr<fedhub::v1::LedgerRecord> DecodeLedger(std::string_view encoded);
 

@@ -58,36 +58,14 @@ std::string AuditUsage() {
 
 absl::StatusOr<AuditFlags> ParseAuditFlags(int argc, char** argv) {
   AuditFlags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> absl::StatusOr<std::string> {
-      if (has_value) return value;
-      if (i + 1 >= argc) return absl::InvalidArgumentError(Cat(arg, " needs a value\n"));
-      return std::string(argv[++i]);
-    };
-    auto number = [&](double lo, double hi) -> absl::StatusOr<double> {
-      auto v = next();
-      if (!v.ok()) return v.status();
-      char* end = nullptr;
-      double d = std::strtod(v->c_str(), &end);
-      if (end == v->c_str() || *end != '\0' || !(d >= lo && d <= hi)) {
-        return absl::InvalidArgumentError(
-            Cat(arg, " wants a number from ", lo, " to ", hi, ", got \"", *v, "\"\n"));
-      }
-      return d;
-    };
+  FlagReader r(argc, argv);
+  while (r.Next()) {
+    const std::string& arg = r.flag();
     absl::StatusOr<double> n = 0.0;
     if (arg == "--keep") {
       f.keep = true;
     } else if (arg == "--dir" || arg == "--only") {
-      auto v = next();
+      auto v = r.Value();
       if (!v.ok()) return v.status();
       if (arg == "--dir") {
         f.dir = *v;
@@ -97,15 +75,15 @@ absl::StatusOr<AuditFlags> ParseAuditFlags(int argc, char** argv) {
       } else {
         return absl::InvalidArgumentError(Cat("--only wants append or verify, got \"", *v, "\"\n"));
       }
-    } else if (arg == "--seconds" && (n = number(0.01, 3600)).ok()) {
+    } else if (arg == "--seconds" && (n = r.Number(0.01, 3600)).ok()) {
       f.seconds = *n;
-    } else if (arg == "--threads" && (n = number(1, 256)).ok()) {
+    } else if (arg == "--threads" && (n = r.Number(1, 256)).ok()) {
       f.threads = static_cast<int>(*n);
-    } else if (arg == "--inflight" && (n = number(1, 64)).ok()) {
+    } else if (arg == "--inflight" && (n = r.Number(1, 64)).ok()) {
       f.inflight = static_cast<int>(*n);
-    } else if (arg == "--entries" && (n = number(1, 1e8)).ok()) {
+    } else if (arg == "--entries" && (n = r.Number(1, 1e8)).ok()) {
       f.entries = static_cast<uint64_t>(*n);
-    } else if (arg == "--rounds" && (n = number(1, 100)).ok()) {
+    } else if (arg == "--rounds" && (n = r.Number(1, 100)).ok()) {
       f.rounds = static_cast<int>(*n);
     } else if (!n.ok()) {
       return n.status();

@@ -77,34 +77,43 @@ std::string Usage() {
          "  --keep              keep the temporary directory\n";
 }
 
+bool FlagReader::Next() {
+  if (++i_ >= argc_) return false;
+  flag_ = argv_[i_];
+  has_inline_value_ = false;
+  if (size_t eq = flag_.find('='); eq != std::string::npos) {
+    inline_value_ = flag_.substr(eq + 1);
+    flag_.resize(eq);
+    has_inline_value_ = true;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> FlagReader::Value() {
+  if (has_inline_value_) return inline_value_;
+  if (i_ + 1 >= argc_) return absl::InvalidArgumentError(Cat(flag_, " needs a value\n"));
+  return std::string(argv_[++i_]);
+}
+
+absl::StatusOr<double> FlagReader::Number(double lo, double hi) {
+  auto v = Value();
+  if (!v.ok()) return v.status();
+  char* end = nullptr;
+  double d = std::strtod(v->c_str(), &end);
+  if (end == v->c_str() || *end != '\0' || !(d >= lo && d <= hi)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g to %g", lo, hi);
+    return absl::InvalidArgumentError(Cat(flag_, " wants a number from ", range, ", got \"", *v, "\"\n"));
+  }
+  return d;
+}
+
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
+  FlagReader r(argc, argv);
+  while (r.Next()) {
+    std::string arg = r.flag();
     std::replace(arg.begin(), arg.end(), '_', '-');
-    auto next = [&]() -> absl::StatusOr<std::string> {
-      if (has_value) return value;
-      if (i + 1 >= argc) return absl::InvalidArgumentError(Cat(arg, " needs a value\n", Usage()));
-      return std::string(argv[++i]);
-    };
-    auto number = [&](double lo) -> absl::StatusOr<double> {
-      auto v = next();
-      if (!v.ok()) return v.status();
-      char* end = nullptr;
-      double d = std::strtod(v->c_str(), &end);
-      if (end == v->c_str() || *end != '\0' || !(d >= lo)) {
-        return absl::InvalidArgumentError(
-            Cat(arg, " wants a number >= ", lo, ", got \"", *v, "\""));
-      }
-      return d;
-    };
     if (arg == "--help" || arg == "-h") return absl::InvalidArgumentError(Usage());
     if (arg == "--json") {
       f.json = true;
@@ -113,15 +122,15 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     } else if (arg == "--keep") {
       f.keep = true;
     } else if (arg == "--dir") {
-      auto v = next();
+      auto v = r.Value();
       if (!v.ok()) return v.status();
       f.dir = *v;
     } else if (arg == "--seconds") {
-      auto v = number(0.01);
+      auto v = r.Number(0.01, 1e9);
       if (!v.ok()) return v.status();
       f.seconds = *v;
     } else if (arg == "--people" || arg == "--callers" || arg == "--check-callers") {
-      auto v = number(1);
+      auto v = r.Number(1, 1e9);
       if (!v.ok()) return v.status();
       int n = static_cast<int>(*v);
       if (arg == "--people") f.people = n;

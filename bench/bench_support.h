@@ -1,5 +1,5 @@
-// Shared pieces of the FedHub benchmarks: flags, closed-loop load generation, latency
-// statistics, temporary directories, and the printed table / JSON output.
+// Shared pieces of the FedHub benchmarks: flags and a flag reader, closed-loop load
+// generation, latency statistics, temporary directories, and the printed table / JSON output.
 #ifndef FEDHUB_BENCH_BENCH_SUPPORT_H_
 #define FEDHUB_BENCH_BENCH_SUPPORT_H_
 
@@ -34,6 +34,30 @@ struct Flags {
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv);
 std::string Usage();
+
+// Walks a command line of "--flag value" and "--flag=value" arguments, for the benchmarks'
+// flag parsers:
+//   FlagReader r(argc, argv);
+//   while (r.Next()) { if (r.flag() == "--seconds") { auto v = r.Number(0.01, 3600); ... } }
+class FlagReader {
+ public:
+  FlagReader(int argc, char** argv) : argc_(argc), argv_(argv) {}
+  // Moves to the next flag; false once every argument was read.
+  bool Next();
+  // The current flag, without its "=value".
+  const std::string& flag() const { return flag_; }
+  // Its value: after '=', else the next argument.
+  absl::StatusOr<std::string> Value();
+  // Its value as a number in [lo, hi].
+  absl::StatusOr<double> Number(double lo, double hi);
+
+ private:
+  int argc_;
+  char** argv_;
+  int i_ = 0;
+  std::string flag_, inline_value_;
+  bool has_inline_value_ = false;
+};
 
 // Figures of one timed phase.
 struct PhaseResult {

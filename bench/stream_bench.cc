@@ -62,36 +62,14 @@ std::string StreamUsage() {
 
 absl::StatusOr<StreamFlags> ParseStreamFlags(int argc, char** argv) {
   StreamFlags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> absl::StatusOr<std::string> {
-      if (has_value) return value;
-      if (i + 1 >= argc) return absl::InvalidArgumentError(Cat(arg, " needs a value\n"));
-      return std::string(argv[++i]);
-    };
-    auto number = [&](double lo, double hi) -> absl::StatusOr<double> {
-      auto v = next();
-      if (!v.ok()) return v.status();
-      char* end = nullptr;
-      double d = std::strtod(v->c_str(), &end);
-      if (end == v->c_str() || *end != '\0' || !(d >= lo && d <= hi)) {
-        return absl::InvalidArgumentError(
-            Cat(arg, " wants a number from ", lo, " to ", hi, ", got \"", *v, "\"\n"));
-      }
-      return d;
-    };
+  FlagReader r(argc, argv);
+  while (r.Next()) {
+    const std::string& arg = r.flag();
     absl::StatusOr<double> n = 0.0;
     if (arg == "--keep") {
       f.keep = true;
     } else if (arg == "--dir" || arg == "--only") {
-      auto v = next();
+      auto v = r.Value();
       if (!v.ok()) return v.status();
       if (arg == "--dir") {
         f.dir = *v;
@@ -101,17 +79,17 @@ absl::StatusOr<StreamFlags> ParseStreamFlags(int argc, char** argv) {
       } else {
         return absl::InvalidArgumentError(Cat("--only wants hub or relay, got \"", *v, "\"\n"));
       }
-    } else if (arg == "--seconds" && (n = number(0.01, 3600)).ok()) {
+    } else if (arg == "--seconds" && (n = r.Number(0.01, 3600)).ok()) {
       f.seconds = *n;
-    } else if (arg == "--batch" && (n = number(1, 1000)).ok()) {
+    } else if (arg == "--batch" && (n = r.Number(1, 1000)).ok()) {
       f.batch = static_cast<int>(*n);
-    } else if (arg == "--window" && (n = number(1, 1024)).ok()) {
+    } else if (arg == "--window" && (n = r.Number(1, 1024)).ok()) {
       f.window = static_cast<int>(*n);
-    } else if (arg == "--rate" && (n = number(1, 1e9)).ok()) {
+    } else if (arg == "--rate" && (n = r.Number(1, 1e9)).ok()) {
       f.rate = *n;
-    } else if (arg == "--people" && (n = number(1, 1e7)).ok()) {
+    } else if (arg == "--people" && (n = r.Number(1, 1e7)).ok()) {
       f.people = static_cast<int>(*n);
-    } else if (arg == "--subscribers" && (n = number(1, 16)).ok()) {
+    } else if (arg == "--subscribers" && (n = r.Number(1, 16)).ok()) {
       f.subscribers = static_cast<int>(*n);
     } else if (!n.ok()) {
       return n.status();

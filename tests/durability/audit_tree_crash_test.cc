@@ -4,9 +4,7 @@
 // head must still be listed, and a new head must be provably consistent with it — also when
 // the cut lands while appends are in flight.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -14,11 +12,11 @@
 #include "core/merkle.h"
 #include "core/strings.h"
 #include "crash_fs.h"
+#include "scratch_dir.h"
 
 namespace fedhub::durability {
 namespace {
 
-namespace fs = std::filesystem;
 using crypto::Digest;
 
 Digest ToDigest(std::string_view s) {
@@ -30,21 +28,13 @@ Digest ToDigest(std::string_view s) {
 class AuditTreeCrashTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "fedhub-treecrash-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    config_.data_dir = dir_ + "/data";
-    config_.signing_key = dir_ + "/signing.key";
+    config_.data_dir = dir_.Sub("data");
+    config_.signing_key = dir_.Sub("signing.key");
     config_.metrics_listen = "";
     config_.bootstrap_admins = {"operator"};
     config_.tree_head_interval_seconds = 0;  // heads only when the test signs them
     env_ = NewCrashEnv(&crash_fs_);
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   std::unique_ptr<Hub> Open() {
     HubOpenOptions o;
     o.env = env_.get();
@@ -106,7 +96,7 @@ class AuditTreeCrashTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
+  testing::ScratchDir dir_;
   config::HubConfig config_;
   std::shared_ptr<CrashFileSystem> crash_fs_;
   std::unique_ptr<rocksdb::Env> env_;

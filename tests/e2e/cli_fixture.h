@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,20 +33,6 @@ inline Message ParseJson(const std::string& line) {
   auto status = google::protobuf::util::JsonStringToMessage(line, &message);
   EXPECT_TRUE(status.ok()) << "not a " << message.GetTypeName() << ": " << line;
   return message;
-}
-
-inline std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
-inline std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 class E2eTest : public ::testing::Test {

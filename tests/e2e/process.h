@@ -18,6 +18,12 @@ std::filesystem::path MakeScratchDir(const std::string& prefix);
 // The whole file ("" if it cannot be read).
 std::string ReadFile(const std::filesystem::path& path);
 
+// The non-empty lines of `text`.
+std::vector<std::string> Lines(const std::string& text);
+
+// `s` without trailing newlines and spaces.
+std::string Trim(std::string s);
+
 struct RunResult {
   int exit_code = -1;  // -1 if it did not exit normally (signal, or the guard timeout)
   std::string out;

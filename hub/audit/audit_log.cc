@@ -32,15 +32,7 @@ void Normalize(Repeated* values, IsValid is_valid) {
   for (int v : seen) values->Add(static_cast<typename Repeated::value_type>(v));
 }
 
-// Everything but the time: values kept once and in order, long text cut.
-void Prepare(fedhub::v1::AuditRecord* record) {
-  Normalize(record->mutable_categories(), fedhub::v1::DataCategory_IsValid);
-  Normalize(record->mutable_purposes(), fedhub::v1::Purpose_IsValid);
-  Truncate(record->mutable_detail());
-  Truncate(record->mutable_counterparty_id());
-}
-
-// Would Prepare change `record`?
+// Would PrepareRecord change `record`?
 bool NeedsPrepare(const fedhub::v1::AuditRecord& record) {
   auto ordered = [](const auto& values, auto is_valid) {
     for (int i = 0; i < values.size(); ++i) {
@@ -55,6 +47,20 @@ bool NeedsPrepare(const fedhub::v1::AuditRecord& record) {
 
 }  // namespace
 
+void PrepareRecord(fedhub::v1::AuditRecord* record) {
+  Normalize(record->mutable_categories(), fedhub::v1::DataCategory_IsValid);
+  Normalize(record->mutable_purposes(), fedhub::v1::Purpose_IsValid);
+  Truncate(record->mutable_detail());
+  Truncate(record->mutable_counterparty_id());
+}
+
+EncodedAudit EncodeRecord(const fedhub::v1::AuditRecord& record) {
+  if (!NeedsPrepare(record)) return {chain::EncodeAudit(record), record.outcome()};
+  fedhub::v1::AuditRecord copy = record;
+  PrepareRecord(&copy);
+  return {chain::EncodeAudit(copy), copy.outcome()};
+}
+
 fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action) {
   fedhub::v1::AuditRecord r;
   r.set_actor_id(caller.id);
@@ -65,7 +71,7 @@ fedhub::v1::AuditRecord BaseRecord(const Caller& caller, std::string_view action
 
 absl::StatusOr<ChainPosition> AuditLog::Append(storage::Txn& txn,
                                                fedhub::v1::AuditRecord record) {
-  Prepare(&record);
+  PrepareRecord(&record);
   std::string encoded = chain::EncodeAudit(record);
   return AppendEncoded(txn, std::move(encoded), record.outcome());
 }
@@ -141,24 +147,16 @@ void AuditLog::CommitAuditedAsync(const Caller& caller, std::string_view action,
 
 void AuditLog::AppendAllAsync(std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> records,
                               storage::DoneFn done) {
-  struct Encoded {
-    std::string bytes;
-    fedhub::v1::AuditOutcome outcome;
-  };
-  auto encoded = std::make_shared<std::vector<Encoded>>();
+  auto encoded = std::make_shared<std::vector<EncodedAudit>>();
   encoded->reserve(records->size());
-  for (const auto& r : *records) {
-    if (!NeedsPrepare(r)) {
-      encoded->push_back({chain::EncodeAudit(r), r.outcome()});
-      continue;
-    }
-    fedhub::v1::AuditRecord copy = r;
-    Prepare(&copy);
-    encoded->push_back({chain::EncodeAudit(copy), copy.outcome()});
-  }
+  for (const auto& r : *records) encoded->push_back(EncodeRecord(r));
+  AppendEncodedAsync(std::move(encoded), std::move(done));
+}
+
+void AuditLog::AppendEncodedAsync(std::shared_ptr<std::vector<EncodedAudit>> records, storage::DoneFn done) {
   store_->CommitAsync(
-      [this, encoded](storage::Txn& txn) -> absl::Status {
-        for (auto& e : *encoded) {
+      [this, records = std::move(records)](storage::Txn& txn) -> absl::Status {
+        for (auto& e : *records) {
           auto pos = AppendEncoded(txn, std::move(e.bytes), e.outcome);
           if (!pos.ok()) return pos.status();
         }

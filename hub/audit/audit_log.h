@@ -21,6 +21,20 @@
 
 namespace fedhub::audit {
 
+// An audit record in the chain's encoding (core/chain_codec.h), ready to append.
+struct EncodedAudit {
+  std::string bytes;
+  fedhub::v1::AuditOutcome outcome = fedhub::v1::AUDIT_OUTCOME_ALLOWED;
+};
+
+// What the log keeps of `record`: categories and purposes once each, in order, only
+// defined values; long detail and counterparty cut. Append and AppendAllAsync do this
+// themselves; an encoder writing a record's head itself calls it first.
+void PrepareRecord(fedhub::v1::AuditRecord* record);
+
+// `record`, prepared and encoded (its time is set when it is appended).
+EncodedAudit EncodeRecord(const fedhub::v1::AuditRecord& record);
+
 class AuditLog {
  public:
   explicit AuditLog(storage::Store* store)
@@ -55,6 +69,9 @@ class AuditLog {
   // encoded before the commit, off the committing thread, which only stamps the time.
   void AppendAllAsync(std::shared_ptr<const std::vector<fedhub::v1::AuditRecord>> records,
                       storage::DoneFn done);
+  // AppendAllAsync of records already encoded (EncodeRecord or chain::AuditAccessEncoder
+  // after PrepareRecord). The committing thread moves the bytes out of `records`.
+  void AppendEncodedAsync(std::shared_ptr<std::vector<EncodedAudit>> records, storage::DoneFn done);
   HashChain& chain() { return chain_; }
   // The Merkle tree over the chain's entries (merkle_log.h).
   MerkleLog& tree() { return tree_; }

@@ -31,7 +31,27 @@ absl::StatusOr<std::optional<std::string>> Linker::Resolve(storage::Txn& txn,
 
 absl::StatusOr<std::optional<std::string>> Linker::Resolve(const std::string& platform,
                                                            const std::string& local_id) const {
-  return store_->Get(Cf::kLinks, storage::LinkKey(platform, local_id));
+  // People a cache remembers at most; past that it starts over.
+  constexpr size_t kMaxResolved = 100'000;
+  std::string key = storage::LinkKey(platform, local_id);
+  const uint64_t epoch = changes();
+  {
+    std::lock_guard lock(resolved_mu_);
+    if (resolved_epoch_ != epoch) {
+      resolved_.clear();
+      resolved_epoch_ = epoch;
+    }
+    if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
+  }
+  auto subject = store_->Get(Cf::kLinks, key);
+  if (!subject.ok() || !*subject) return subject;
+  std::lock_guard lock(resolved_mu_);
+  // Kept only if no link changed since `epoch` was read, before the read above.
+  if (resolved_epoch_ == epoch && changes() == epoch) {
+    if (resolved_.size() >= kMaxResolved) resolved_.clear();
+    resolved_.emplace(std::move(key), **subject);
+  }
+  return subject;
 }
 
 absl::StatusOr<std::optional<std::string>> Linker::LocalIdOf(const std::string& subject,

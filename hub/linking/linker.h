@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "audit/audit_log.h"
@@ -42,6 +44,7 @@ class Linker {
   // The subject, or nullopt if the platform never named this local id.
   absl::StatusOr<std::optional<std::string>> Resolve(storage::Txn& txn, const std::string& platform,
                                                      const std::string& local_id) const;
+  // Outside a transaction the answers are cached until the next link change.
   absl::StatusOr<std::optional<std::string>> Resolve(const std::string& platform,
                                                      const std::string& local_id) const;
   // The platform's local id for a subject, or nullopt if the person has no account there.
@@ -66,6 +69,11 @@ class Linker {
   const Pseudonymizer* pseudonyms_;
   LinkOptions options_;
   std::atomic<uint64_t> changes_{0};
+  // Resolve's answers (link key -> subject) as of link change `resolved_epoch_`: a
+  // publisher names the same people again and again.
+  mutable std::mutex resolved_mu_;
+  mutable std::unordered_map<std::string, std::string> resolved_;
+  mutable uint64_t resolved_epoch_ = 0;
 };
 
 }  // namespace fedhub::linking

@@ -175,8 +175,8 @@ void SubscribeReactor::BuildLoop() {
     if (audit) {
       // Audited before it is sent: the entries are durable when the callback runs, on the
       // committing thread.
-      hub_.audit().AppendAllAsync(slot->built.audits,
-                                  [this, slot](const absl::Status& s) { Audited(slot, s); });
+      hub_.audit().AppendEncodedAsync(slot->built.audits,
+                                      [this, slot](const absl::Status& s) { Audited(slot, s); });
     }
   }
 }

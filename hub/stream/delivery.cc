@@ -8,6 +8,7 @@
 
 #include "audit/audit_log.h"
 #include "core/categories.h"
+#include "core/chain_codec.h"
 #include "core/strings.h"
 #include "stream/validate.h"
 #include "stream/wire.h"
@@ -20,65 +21,66 @@ using google::protobuf::util::TimeUtil;
 // People whose names a subscriber's stream remembers at most.
 constexpr size_t kMaxCachedNames = 100'000;
 
-// The audit entry of one message: every person and consent it carries data of.
+// The head of a delivery's audit entry: everything but the accesses.
+fedhub::v1::AuditRecord DeliveryHead(const std::string& subscriber, uint64_t cursor,
+                                     const std::vector<Built::Access>& accesses) {
+  fedhub::v1::AuditRecord r =
+      audit::BaseRecord(Caller{subscriber, fedhub::v1::ROLE_PLATFORM, {}}, "stream.deliver");
+  uint32_t all = 0;
+  for (const auto& a : accesses) all |= a.categories;
+  for (uint32_t bits = all; bits != 0; bits &= bits - 1) {
+    r.add_categories(static_cast<fedhub::v1::DataCategory>(__builtin_ctz(bits)));
+  }
+  r.add_purposes(fedhub::v1::PURPOSE_SYNC);
+  r.set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
+  r.set_detail(Cat("message up to cursor ", cursor, ": ", accesses.size(), " people"));
+  return r;
+}
+
+// The audit entry of one message: every person and consent it carries data of, collected
+// into Built::accesses and encoded straight into the chain's format.
 class DeliveryAudit {
  public:
-  void Add(const PersonNames* names, const std::shared_ptr<const std::string>& consent_id,
-           const std::string& source, uint32_t categories, uint64_t offset) {
-    auto [it, fresh] = index_.try_emplace({names, consent_id.get()}, accesses_.size());
+  explicit DeliveryAudit(std::vector<Built::Access>* accesses) : accesses_(accesses) {}
+
+  void Add(const PersonNames* names, const std::string* consent_id, const std::string* source,
+           uint32_t categories, uint64_t offset) {
+    auto [it, fresh] = index_.try_emplace({names, consent_id}, accesses_->size());
     if (fresh) {
-      fedhub::v1::AuditAccess a;
-      a.set_subject(names->audit);
-      a.set_consent_id(*consent_id);
-      a.set_source_platform_id(source);
-      a.set_first_offset(offset);
-      accesses_.push_back(std::move(a));
-      state_.push_back({0, 0});
+      accesses_->push_back({names, consent_id, source, 0, offset, 0});
+      last_offset_.push_back(0);
     }
-    fedhub::v1::AuditAccess& a = accesses_[it->second];
-    State& st = state_[it->second];
-    if (st.last_offset != offset) {
-      st.last_offset = offset;
-      a.set_events(a.events() + 1);
+    Built::Access& a = (*accesses_)[it->second];
+    if (uint64_t& last = last_offset_[it->second]; last != offset) {
+      last = offset;
+      ++a.events;
     }
-    st.categories |= categories;
+    a.categories |= categories;
   }
 
   // Nullopt if the message carries no personal data.
-  std::optional<fedhub::v1::AuditRecord> Take(const std::string& subscriber, uint64_t cursor) {
-    if (accesses_.empty()) return std::nullopt;
-    fedhub::v1::AuditRecord r =
-        audit::BaseRecord(Caller{subscriber, fedhub::v1::ROLE_PLATFORM, {}}, "stream.deliver");
-    uint32_t all = 0;
-    for (size_t i = 0; i < accesses_.size(); ++i) {
-      AddCategories(state_[i].categories, accesses_[i].mutable_categories());
-      all |= state_[i].categories;
-      *r.add_accesses() = std::move(accesses_[i]);
+  std::optional<audit::EncodedAudit> Encode(const std::string& subscriber, uint64_t cursor) const {
+    if (accesses_->empty()) return std::nullopt;
+    fedhub::v1::AuditRecord head = DeliveryHead(subscriber, cursor, *accesses_);
+    audit::PrepareRecord(&head);
+    // An access is about 100 bytes: two 32-byte ids, the source, five small numbers.
+    chain::AuditAccessEncoder encoder(head, static_cast<uint32_t>(accesses_->size()), 112);
+    for (const auto& a : *accesses_) {
+      encoder.Add(a.names->audit, *a.consent_id, *a.source, a.categories, a.first_offset, a.events);
     }
-    AddCategories(all, r.mutable_categories());
-    r.add_purposes(fedhub::v1::PURPOSE_SYNC);
-    r.set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
-    r.set_detail(Cat("message up to cursor ", cursor, ": ", r.accesses_size(), " people"));
-    return r;
+    return audit::EncodedAudit{std::move(encoder).Take(), head.outcome()};
   }
 
  private:
-  struct State {
-    uint64_t last_offset;
-    uint32_t categories;
-  };
   struct KeyHash {
     size_t operator()(const std::pair<const void*, const void*>& k) const {
       return std::hash<const void*>()(k.first) * 31 + std::hash<const void*>()(k.second);
     }
   };
-  static void AddCategories(uint32_t bits, google::protobuf::RepeatedField<int>* out) {
-    for (; bits != 0; bits &= bits - 1) out->Add(__builtin_ctz(bits));
-  }
+  std::vector<Built::Access>* accesses_;
+  std::vector<uint64_t> last_offset_;  // per access: the last event counted
   // (names, consent id) -> index; both pointers stay valid while the message is built.
   std::unordered_map<std::pair<const void*, const void*>, size_t, KeyHash> index_;
-  std::vector<fedhub::v1::AuditAccess> accesses_;
-  std::vector<State> state_;
 };
 
 uint32_t CategoryBits(const google::protobuf::RepeatedField<int>& categories) {
@@ -89,67 +91,108 @@ uint32_t CategoryBits(const google::protobuf::RepeatedField<int>& categories) {
   return bits;
 }
 
-void WriteTimestamp(WireWriter& w, int field, int64_t micros) {
-  auto ts = TimeUtil::MicrosecondsToTimestamp(micros);
-  std::string t;
-  WireWriter tw(&t);
-  tw.VarintField(1, static_cast<uint64_t>(ts.seconds()));
-  tw.VarintField(2, static_cast<uint64_t>(static_cast<int64_t>(ts.nanos())));
-  w.LengthDelimited(field, t);
+// A google.protobuf.Timestamp field.
+template <class W>
+void EmitTimestamp(W& w, int field, int64_t micros) {
+  int64_t seconds = micros / 1'000'000, rem = micros % 1'000'000;
+  if (rem < 0) {
+    --seconds;
+    rem += 1'000'000;
+  }
+  const auto s = static_cast<uint64_t>(seconds), nanos = static_cast<uint64_t>(rem * 1000);
+  WireSizer size;
+  size.VarintField(1, s);
+  size.VarintField(2, nanos);
+  w.Header(field, size.size());
+  w.VarintField(1, s);
+  w.VarintField(2, nanos);
+}
+
+// A profile item's DeliveredEvent up to its ProfileUpdate (fields 1-4).
+template <class W>
+void EmitEventHead(W& w, const LogEvent& le) {
+  w.VarintField(1, le.offset);
+  w.BytesField(2, le.event.event_id());
+  w.BytesField(3, le.event.publisher_platform_id());
+  EmitTimestamp(w, 4, le.event.published_at_micros());
+}
+
+// A profile item's ProfileUpdate: the person, the `allowed` categories, their fields (the
+// event's per-category bytes, concatenated), the version and the consents.
+template <class W>
+void EmitUpdate(W& w, const Built::Item& item, const std::vector<consent::ConsentIndex::Grant>& grants,
+                uint32_t allowed) {
+  const LogEvent& le = *item.source;
+  const PersonNames& names = *item.names;
+  if (!names.local_id.empty()) {
+    w.Header(1, 1 + VarintSize(names.local_id.size()) + names.local_id.size());  // UserRef
+    w.BytesField(1, names.local_id);
+  } else {
+    w.LengthDelimited(2, names.pairwise);
+  }
+  size_t packed = 0;
+  for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) packed += VarintSize(__builtin_ctz(bits));
+  w.Header(3, packed);
+  for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) w.Varint(__builtin_ctz(bits));
+  size_t fields = le.parts[0].size();
+  for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) fields += le.parts[__builtin_ctz(bits)].size();
+  w.Header(4, fields);
+  w.Raw(le.parts[0]);
+  for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) w.Raw(le.parts[__builtin_ctz(bits)]);
+  w.VarintField(5, static_cast<uint64_t>(le.event.profile().version()));
+  for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) {
+    const uint32_t bit = bits & (~bits + 1);
+    for (uint32_t g = 0; g < item.grant_count; ++g) {
+      const auto& grant = grants[item.first_grant + g];
+      if (grant.categories & bit) w.LengthDelimited(6, *grant.consent_id);
+    }
+  }
 }
 
 }  // namespace
 
 std::string Built::Encode() const {
-  std::string out, event, update;
+  // Sized first, then written once in place: each event's field bytes are copied once.
+  struct Sizes {
+    uint32_t allowed;
+    size_t event;
+    size_t update;
+  };
+  std::vector<Sizes> sizes(items.size());
+  WireSizer total;  // everything but the profile events' bodies
+  size_t bodies = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
+    if (item.source == nullptr) {
+      total.LengthDelimited(1, item.encoded);
+      continue;
+    }
+    Sizes& z = sizes[i];
+    z.allowed = 0;
+    for (uint32_t g = 0; g < item.grant_count; ++g) z.allowed |= grants[item.first_grant + g].categories;
+    WireSizer update, event;
+    EmitUpdate(update, item, grants, z.allowed);
+    EmitEventHead(event, *item.source);
+    event.Header(5, update.size());
+    z.update = update.size();
+    z.event = event.size() + update.size();
+    total.Header(1, z.event);
+    bodies += z.event;
+  }
+  std::string out;
+  out.reserve(total.size() + bodies + 3 * 11);  // and the cursor and flags
   WireWriter w(&out);
-  for (const Item& item : items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
     if (item.source == nullptr) {
       w.LengthDelimited(1, item.encoded);
       continue;
     }
-    const LogEvent& le = *item.source;
-    const auto& ev = le.event;
-    // ProfileUpdate
-    update.clear();
-    WireWriter u(&update);
-    if (!item.names->local_id.empty()) {
-      std::string user;
-      WireWriter(&user).BytesField(1, item.names->local_id);
-      u.LengthDelimited(1, user);
-    } else {
-      u.LengthDelimited(2, item.names->pairwise);
-    }
-    uint32_t allowed = 0;
-    for (uint32_t g = 0; g < item.grant_count; ++g) allowed |= grants[item.first_grant + g].categories;
-    size_t packed = 0;
-    for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) packed += VarintSize(__builtin_ctz(bits));
-    u.Tag(3, 2);
-    u.Varint(packed);
-    for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) u.Varint(__builtin_ctz(bits));
-    size_t fields = le.parts[0].size();
-    for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) fields += le.parts[__builtin_ctz(bits)].size();
-    u.Tag(4, 2);
-    u.Varint(fields);
-    update.append(le.parts[0]);
-    for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) update.append(le.parts[__builtin_ctz(bits)]);
-    u.VarintField(5, static_cast<uint64_t>(ev.profile().version()));
-    for (uint32_t bits = allowed; bits != 0; bits &= bits - 1) {
-      const uint32_t bit = bits & (~bits + 1);
-      for (uint32_t g = 0; g < item.grant_count; ++g) {
-        const auto& grant = grants[item.first_grant + g];
-        if (grant.categories & bit) u.LengthDelimited(6, *grant.consent_id);
-      }
-    }
-    // DeliveredEvent
-    event.clear();
-    WireWriter e(&event);
-    e.VarintField(1, le.offset);
-    e.BytesField(2, ev.event_id());
-    e.BytesField(3, ev.publisher_platform_id());
-    WriteTimestamp(e, 4, ev.published_at_micros());
-    e.LengthDelimited(5, update);
-    w.LengthDelimited(1, event);
+    const Sizes& z = sizes[i];
+    w.Header(1, z.event);
+    EmitEventHead(w, *item.source);
+    w.Header(5, z.update);
+    EmitUpdate(w, item, grants, z.allowed);
   }
   w.VarintField(2, cursor);
   w.VarintField(3, snapshot ? 1 : 0);
@@ -183,7 +226,7 @@ absl::StatusOr<Built> Deliverer::Build(std::vector<LogEventPtr> events, uint64_t
   b.cursor = cursor;
   b.items.reserve(events.size());
   const int64_t now = storage::NowMicros();
-  DeliveryAudit audit;
+  DeliveryAudit audit(&b.accesses);
   // A non-profile event, encoded now.
   auto add_encoded = [&](const LogEvent& le, const auto& fill) {
     const auto& ev = le.event;
@@ -213,7 +256,8 @@ absl::StatusOr<Built> Deliverer::Build(std::vector<LogEventPtr> events, uint64_t
       for (uint32_t g = first; g < b.grants.size(); ++g) {
         const auto& grant = b.grants[g];
         b.expires_at_micros = std::min(b.expires_at_micros, grant.expires_at_micros);
-        audit.Add(item.names.get(), grant.consent_id, ev.publisher_platform_id(), grant.categories, le->offset);
+        audit.Add(item.names.get(), grant.consent_id.get(), &ev.publisher_platform_id(), grant.categories,
+                  le->offset);
       }
       item.source = std::move(le);
       ++b.personal_events;
@@ -244,7 +288,7 @@ absl::StatusOr<Built> Deliverer::Build(std::vector<LogEventPtr> events, uint64_t
       for (int c : er.categories()) r.add_categories(static_cast<fedhub::v1::DataCategory>(c));
       r.set_outcome(fedhub::v1::AUDIT_OUTCOME_ALLOWED);
       r.set_detail(Cat("notice ", ev.event_id(), " at offset ", le->offset));
-      b.audits->push_back(std::move(r));
+      b.audits->push_back(audit::EncodeRecord(r));
       ++b.personal_events;
     } else if (ev.has_catalogue()) {
       if (!view_.catalogue) continue;
@@ -263,7 +307,7 @@ absl::StatusOr<Built> Deliverer::Build(std::vector<LogEventPtr> events, uint64_t
       });
     }
   }
-  if (auto r = audit.Take(view_.platform, cursor)) b.audits->push_back(std::move(*r));
+  if (auto r = audit.Encode(view_.platform, cursor)) b.audits->push_back(std::move(*r));
   return b;
 }
 
@@ -298,7 +342,10 @@ absl::StatusOr<std::vector<fedhub::v1::AuditRecord>> Deliverer::Recheck(Built& b
         grant.categories = still;
         left |= still;
       }
-      if (left == 0) continue;  // dropped
+      if (left == 0) {  // dropped, and kept alive for the accesses that point into it
+        b.withdrawn.push_back(std::move(item));
+        continue;
+      }
     }
     if (kept != i) b.items[kept] = std::move(item);
     ++kept;
@@ -307,19 +354,25 @@ absl::StatusOr<std::vector<fedhub::v1::AuditRecord>> Deliverer::Recheck(Built& b
 
   std::vector<fedhub::v1::AuditRecord> out;
   if (withdrawn.empty()) return out;
-  for (const auto& r : *b.audits) {
-    if (r.action() != "stream.deliver") continue;
-    fedhub::v1::AuditRecord w = r;
-    w.clear_accesses();
-    for (const auto& a : r.accesses()) {
-      if (withdrawn.count({a.subject(), a.consent_id()}) != 0) *w.add_accesses() = a;
+  // The delivery entry's accesses whose consent no longer allows them, as refused.
+  fedhub::v1::AuditRecord w = DeliveryHead(view_.platform, b.cursor, b.accesses);
+  for (const auto& a : b.accesses) {
+    if (withdrawn.count({a.names->audit, *a.consent_id}) == 0) continue;
+    fedhub::v1::AuditAccess* x = w.add_accesses();
+    x->set_subject(a.names->audit);
+    x->set_consent_id(*a.consent_id);
+    x->set_source_platform_id(*a.source);
+    for (uint32_t bits = a.categories; bits != 0; bits &= bits - 1) {
+      x->add_categories(static_cast<fedhub::v1::DataCategory>(__builtin_ctz(bits)));
     }
-    if (w.accesses_size() == 0) continue;
-    w.set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
-    w.set_status_code(7);  // PERMISSION_DENIED
-    w.set_detail(Cat("withdrawn before sending (consent revoked or expired): ", r.detail()));
-    out.push_back(std::move(w));
+    x->set_first_offset(a.first_offset);
+    x->set_events(a.events);
   }
+  if (w.accesses_size() == 0) return out;
+  w.set_outcome(fedhub::v1::AUDIT_OUTCOME_DENIED);
+  w.set_status_code(7);  // PERMISSION_DENIED
+  w.set_detail(Cat("withdrawn before sending (consent revoked or expired): ", w.detail()));
+  out.push_back(std::move(w));
   return out;
 }
 

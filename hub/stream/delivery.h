@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "audit/audit_log.h"
 #include "consent/consent_index.h"
 #include "fedhub/v1/audit.pb.h"
 #include "fedhub/v1/stream.pb.h"
@@ -63,12 +64,25 @@ struct Built {
   uint64_t cursor = 0;
   bool snapshot = false;
   bool snapshot_complete = false;
+  // What the message's delivery entry lists: per person and consent, the categories and
+  // the events. The pointers are into `items` (names, the event's source platform) and
+  // `grants` (consent ids), which keep them alive: an item Recheck drops moves to
+  // `withdrawn`.
+  struct Access {
+    const PersonNames* names;
+    const std::string* consent_id;
+    const std::string* source;
+    uint32_t categories;
+    uint64_t first_offset;
+    uint32_t events;
+  };
   std::vector<Item> items;
+  std::vector<Item> withdrawn;
   std::vector<consent::ConsentIndex::Grant> grants;
-  // Audit entries to make durable before sending (empty: nothing personal in it). Shared
-  // so the commit can read them while the message waits.
-  std::shared_ptr<std::vector<fedhub::v1::AuditRecord>> audits =
-      std::make_shared<std::vector<fedhub::v1::AuditRecord>>();
+  std::vector<Access> accesses;
+  // Audit entries to make durable before sending, encoded (empty: nothing personal in
+  // it). Shared so the commit can take them while the message waits.
+  std::shared_ptr<std::vector<audit::EncodedAudit>> audits = std::make_shared<std::vector<audit::EncodedAudit>>();
   // ConsentIndex::revocations() before the checks, and the earliest expiry of a consent
   // used: past either, the message must be checked again before it is sent.
   uint64_t revocations = 0;

@@ -1,7 +1,5 @@
 #include "stream/streams.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <set>
@@ -22,16 +20,6 @@ using google::protobuf::util::TimeUtil;
 using storage::Cf;
 
 constexpr std::string_view kNoticePrefix = "erasure-";
-
-std::string DeterministicBytes(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream sos(&out);
-  google::protobuf::io::CodedOutputStream cos(&sos);
-  cos.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&cos);
-  cos.Trim();
-  return out;
-}
 
 PublishResponse Refusal(uint64_t batch_id, const absl::Status& status,
                         std::vector<fedhub::v1::EventError> errors) {
@@ -78,6 +66,16 @@ fedhub::v1::EventError EventErrorOf(uint32_t index, const std::string& event_id,
 }  // namespace
 
 std::string ErasureNoticeId(const std::string& consent_id) { return Cat(kNoticePrefix, consent_id); }
+
+std::string ContentHash(const fedhub::v1::PublishEvent& event, std::string_view profile_bytes) {
+  if (!event.has_profile()) return crypto::ToString(crypto::Sha256(DeterministicBytes(event)));
+  // PublishEvent: event_id (1), then the profile (2).
+  std::string head;
+  WireWriter w(&head);
+  w.BytesField(1, event.event_id());
+  w.Header(2, profile_bytes.size());
+  return crypto::ToString(crypto::Sha256Parts({head, profile_bytes}));
+}
 
 Streams::Streams(storage::Store* store, audit::AuditLog* audit, linking::Linker* linker,
                  consent::ConsentManager* consents, const Pseudonymizer* pseudonyms, EventLog* log,
@@ -135,7 +133,8 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
   const int64_t now = storage::NowMicros();
   for (int i = 0; i < n; ++i) {
     fedhub::v1::PublishEvent& pe = *request.mutable_events(i);
-    absl::Status s = ValidateEvent(pe, options_.limits);
+    std::string profile_bytes;  // serialised once, by the validation: hashed and stored from
+    absl::Status s = ValidateEvent(pe, options_.limits, &profile_bytes);
     if (s.ok()) {
       auto [it, fresh] = seen.emplace(pe.event_id(), i);
       if (!fresh) {
@@ -161,19 +160,30 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest requ
       st->errors.push_back(EventErrorOf(i, pe.event_id(), s));
       continue;
     }
-    st->hashes[i] = crypto::ToString(crypto::Sha256(DeterministicBytes(pe)));
+    st->hashes[i] = ContentHash(pe, profile_bytes);
     ev.set_publisher_platform_id(caller.id);
     ev.set_event_id(pe.event_id());
     ev.set_published_at_micros(now);
+    EventLog::Prepared& prepared = st->events[i];
     if (pe.has_profile()) {
-      for (int c : pe.profile().categories()) st->categories.insert(c);
-      pe.mutable_profile()->clear_user();  // the publisher's local id is not kept
-      *ev.mutable_profile() = std::move(*pe.mutable_profile());
+      const fedhub::v1::ProfileChange& change = pe.profile();
+      for (int c : change.categories()) st->categories.insert(c);
+      // Stored from the validated bytes without the publisher's local id (not kept). The
+      // log event keeps the change without its fields: MakeLogEvent splits them, as bytes,
+      // by category.
+      auto stored = StoredProfileEventBytes(ev.SerializeAsString(), profile_bytes);
+      if (!stored.ok()) {
+        st->errors.push_back(EventErrorOf(i, pe.event_id(), stored.status()));
+        continue;
+      }
+      prepared.encoded = std::move(*stored);
+      fedhub::v1::ProfileChange* kept = ev.mutable_profile();
+      *kept->mutable_categories() = change.categories();
+      kept->set_version(change.version());
     } else {
       *ev.mutable_catalogue() = std::move(*pe.mutable_catalogue());
+      ev.SerializeToString(&prepared.encoded);
     }
-    EventLog::Prepared& prepared = st->events[i];
-    ev.SerializeToString(&prepared.encoded);
     auto le = MakeLogEvent(0, std::move(ev), prepared.encoded);
     if (!le.ok()) {
       st->errors.push_back(EventErrorOf(i, pe.event_id(), le.status()));

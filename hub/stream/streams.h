@@ -81,6 +81,12 @@ class Streams {
 // "erasure-" + consent id.
 std::string ErasureNoticeId(const std::string& consent_id);
 
+// What an event id is stored with, to tell a re-send from a different event under the same
+// id: the SHA-256 of the event's deterministic serialisation (32 bytes). For a profile
+// change it is computed from `profile_bytes`, the change's deterministic bytes (as
+// ValidateEvent leaves them), instead of serialising the event again.
+std::string ContentHash(const fedhub::v1::PublishEvent& event, std::string_view profile_bytes);
+
 }  // namespace fedhub::stream
 
 #endif  // FEDHUB_HUB_STREAM_STREAMS_H_

@@ -40,6 +40,7 @@ using validate_internal::FirstInvalidUtf8;
 using validate_internal::HasOwnStringLimit;
 using validate_internal::CheckRequiredBytes;
 using validate_internal::GenericLimits;
+using validate_internal::CheckEach;
 using validate_internal::Indexed;
 using validate_internal::Invalid;
 using validate_internal::IsAsciiDigit;
@@ -152,12 +153,16 @@ absl::Status CheckCategories(const v1::ProfileChange& change, std::set<v1::DataC
         "profile.categories is empty; list the categories this change replaces, e.g. "
         "DATA_CATEGORY_PROFILE");
   }
+  const EnumDescriptor* type = v1::DataCategory_descriptor();
   for (int i = 0; i < change.categories_size(); ++i) {
-    const std::string path = Indexed("profile.categories", i);
-    RETURN_IF_INVALID(CheckEnum(change.categories(i), v1::DataCategory_descriptor(), path, false));
-    const auto category = static_cast<v1::DataCategory>(change.categories(i));
+    const int value = change.categories(i);
+    // The path is built only to name a bad entry.
+    if (!CheckEnum(value, type, {}, false).ok()) {
+      return CheckEnum(value, type, Indexed("profile.categories", i), false);
+    }
+    const auto category = static_cast<v1::DataCategory>(value);
     if (!listed->insert(category).second) {
-      return Invalid(Cat(path, ": ", v1::DataCategory_Name(category),
+      return Invalid(Cat(Indexed("profile.categories", i), ": ", v1::DataCategory_Name(category),
                          " is listed twice; list each category once"));
     }
   }
@@ -256,20 +261,15 @@ absl::Status CheckProfileFormats(const v1::ProfileFields& f) {
         "profile.fields.phone is not in E.164 form; write '+' and 8 to 15 digits, no spaces "
         "(e.g. \"+442071838750\")");
   }
-  for (int i = 0; i < f.enrolments_size(); ++i) {
-    RETURN_IF_INVALID(CheckEnrolment(f.enrolments(i), Indexed("profile.fields.enrolments", i)));
-  }
-  for (int i = 0; i < f.purchases_size(); ++i) {
-    RETURN_IF_INVALID(CheckPurchase(f.purchases(i), Indexed("profile.fields.purchases", i)));
-  }
-  for (int i = 0; i < f.interest_tags_size(); ++i) {
-    RETURN_IF_INVALID(
-        CheckEntryBytes(f.interest_tags(i), Indexed("profile.fields.interest_tags", i), 128));
-  }
-  for (int i = 0; i < f.wish_list_size(); ++i) {
-    RETURN_IF_INVALID(CheckEntryBytes(f.wish_list(i), Indexed("profile.fields.wish_list", i), 128));
-  }
-  return absl::OkStatus();
+  RETURN_IF_INVALID(CheckEach(f.enrolments_size(), "profile.fields.enrolments",
+                              [&](int i, const std::string& path) { return CheckEnrolment(f.enrolments(i), path); }));
+  RETURN_IF_INVALID(CheckEach(f.purchases_size(), "profile.fields.purchases",
+                              [&](int i, const std::string& path) { return CheckPurchase(f.purchases(i), path); }));
+  RETURN_IF_INVALID(CheckEach(f.interest_tags_size(), "profile.fields.interest_tags", [&](int i, const std::string& path) {
+    return CheckEntryBytes(f.interest_tags(i), path, 128);
+  }));
+  return CheckEach(f.wish_list_size(), "profile.fields.wish_list",
+                   [&](int i, const std::string& path) { return CheckEntryBytes(f.wish_list(i), path, 128); });
 }
 
 }  // namespace
@@ -385,8 +385,8 @@ absl::Status CheckGenericallyByReflection(const Message& message, const std::str
 // Valid input, the common case, is checked on its wire bytes (validate_wire.cc); only when
 // that pass cannot vouch for it are the fields visited through reflection, naming the field.
 absl::Status CheckGenerically(const Message& message, const std::string& path,
-                              const GenericLimits& limits) {
-  if (CertainlyPassesGenericChecks(message, limits)) return absl::OkStatus();
+                              const GenericLimits& limits, std::string* bytes) {
+  if (CertainlyPassesGenericChecks(message, limits, bytes)) return absl::OkStatus();
   return CheckGenericallyByReflection(message, path, limits);
 }
 
@@ -394,12 +394,13 @@ absl::Status CheckGenerically(const Message& message, const std::string& path,
 
 absl::Status ValidateEventId(std::string_view id) { return CheckPrintableId(id, "event_id"); }
 
-absl::Status ValidateEvent(const v1::PublishEvent& event, const EventLimits& limits) {
+absl::Status ValidateEvent(const v1::PublishEvent& event, const EventLimits& limits,
+                           std::string* profile_bytes) {
   RETURN_IF_INVALID(ValidateEventId(event.event_id()));
   RETURN_IF_INVALID(CheckOwnUnknownFields(event, "event"));
   switch (event.payload_case()) {
     case v1::PublishEvent::kProfile:
-      return ValidateProfileChange(event.profile(), limits);
+      return ValidateProfileChange(event.profile(), limits, profile_bytes);
     case v1::PublishEvent::kCatalogue:
       return ValidateCatalogueChange(event.catalogue(), limits);
     case v1::PublishEvent::PAYLOAD_NOT_SET:
@@ -408,9 +409,10 @@ absl::Status ValidateEvent(const v1::PublishEvent& event, const EventLimits& lim
   return Invalid("event has no payload: set profile or catalogue");
 }
 
-absl::Status ValidateProfileChange(const v1::ProfileChange& change, const EventLimits& limits) {
+absl::Status ValidateProfileChange(const v1::ProfileChange& change, const EventLimits& limits,
+                                   std::string* bytes) {
   RETURN_IF_INVALID(
-      CheckGenerically(change, "profile", {limits.max_repeated, limits.max_string_bytes}));
+      CheckGenerically(change, "profile", {limits.max_repeated, limits.max_string_bytes}, bytes));
   RETURN_IF_INVALID(
       ids::ValidateLocalUserId(change.user().local_user_id(), "profile.user.local_user_id"));
   std::set<v1::DataCategory> listed;

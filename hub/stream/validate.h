@@ -17,6 +17,7 @@
 #define FEDHUB_HUB_STREAM_VALIDATE_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -37,18 +38,24 @@ struct EventLimits {
   size_t max_catalogue_bytes = 64 * 1024;
 };
 
+// `message` serialised deterministically (map entries in key order), as the hub hashes it.
+std::string DeterministicBytes(const google::protobuf::Message& message);
+
 // Checks an event id: 1 to 128 printable ASCII characters (0x21..0x7e).
 absl::Status ValidateEventId(std::string_view id);
 
 // Checks one event's content: its id, that it has a payload, and the payload. Does not check
-// that the person exists or that the id is new (the hub does, against its state).
-absl::Status ValidateEvent(const fedhub::v1::PublishEvent& event, const EventLimits& limits = {});
+// that the person exists or that the id is new (the hub does, against its state). With
+// `profile_bytes`, a profile change's deterministic wire bytes are left there.
+absl::Status ValidateEvent(const fedhub::v1::PublishEvent& event, const EventLimits& limits = {},
+                           std::string* profile_bytes = nullptr);
 
 // Checks a profile change: the user reference, the listed categories, the version, that
 // every set field belongs to a listed category, each field's format and the size limits.
-// Unknown fields at any depth are refused.
+// Unknown fields at any depth are refused. With `bytes`, the change's deterministic wire
+// bytes are left there.
 absl::Status ValidateProfileChange(const fedhub::v1::ProfileChange& change,
-                                   const EventLimits& limits);
+                                   const EventLimits& limits, std::string* bytes = nullptr);
 
 // Checks a catalogue change. A removal carries only item_id and kind; anything else must be
 // a complete, valid item (ValidateCatalogueItem).

@@ -38,6 +38,17 @@ inline std::string Indexed(std::string_view path, int index) {
   return Cat(path, "[", index, "]");
 }
 
+// Runs `check(i, path)` on elements 0..n-1 of the list at `base`, first with an empty path:
+// a path is built only to name a bad element, so valid input (the common case) pays for
+// none. `check` must give the same verdict whatever the path.
+template <typename Check>
+absl::Status CheckEach(int n, std::string_view base, const Check& check) {
+  for (int i = 0; i < n; ++i) {
+    if (!check(i, std::string()).ok()) return check(i, Indexed(base, i));
+  }
+  return absl::OkStatus();
+}
+
 inline bool IsAsciiLower(char c) { return c >= 'a' && c <= 'z'; }
 inline bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
 inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
@@ -84,8 +95,10 @@ struct GenericLimits {
 
 // Rules every field of `message` and of its sub-messages obeys, whatever it means: no
 // unknown fields, strings in UTF-8 and within limits, repeated fields within limits.
+// With `bytes`, it also leaves there the message's deterministic wire bytes, which it
+// checked (a caller that needs them anyway serialises once).
 absl::Status CheckGenerically(const google::protobuf::Message& message, const std::string& path,
-                              const GenericLimits& limits);
+                              const GenericLimits& limits, std::string* bytes = nullptr);
 
 // The slow pass of CheckGenerically: visits every field through reflection and names the
 // first that breaks a rule.
@@ -94,7 +107,9 @@ absl::Status CheckGenericallyByReflection(const google::protobuf::Message& messa
 
 // The fast pass of CheckGenerically, on the message's wire bytes (validate_wire.cc): true
 // only if every generic rule certainly holds. False means "look closer", not "invalid".
-bool CertainlyPassesGenericChecks(const google::protobuf::Message& message, const GenericLimits& limits);
+// The message is serialised deterministically into `bytes` (a scratch string if null).
+bool CertainlyPassesGenericChecks(const google::protobuf::Message& message, const GenericLimits& limits,
+                                  std::string* bytes = nullptr);
 
 // Offset of the first byte that does not begin a well-formed UTF-8 sequence (overlong forms,
 // surrogates and code points above U+10FFFF are malformed), or npos if there is none.

@@ -5,6 +5,8 @@
 // caller to the reflective check, which names the problem. So it may refuse valid input,
 // never accept invalid input.
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message.h>
 
 #include <array>
@@ -16,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "stream/validate.h"
 #include "stream/validate_internal.h"
 
 namespace fedhub::stream::validate_internal {
@@ -209,11 +212,28 @@ bool Walk(std::string_view bytes, const TypePlan& plan, const GenericLimits& lim
 
 }  // namespace
 
-bool CertainlyPassesGenericChecks(const google::protobuf::Message& message, const GenericLimits& limits) {
+bool CertainlyPassesGenericChecks(const google::protobuf::Message& message, const GenericLimits& limits,
+                                  std::string* bytes) {
   const TypePlan* plan = AllPlans().For(message.GetDescriptor());
-  std::string bytes;
-  if (!message.SerializeToString(&bytes)) return false;
-  return Walk(bytes, *plan, limits, 0);
+  std::string scratch;
+  std::string& out = bytes != nullptr ? *bytes : scratch;
+  out = DeterministicBytes(message);
+  return Walk(out, *plan, limits, 0);
 }
 
 }  // namespace fedhub::stream::validate_internal
+
+namespace fedhub::stream {
+
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream sos(&out);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&cos);
+  }
+  return out;
+}
+
+}  // namespace fedhub::stream

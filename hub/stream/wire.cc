@@ -99,15 +99,6 @@ void WireWriter::Varint(uint64_t v) {
   out_->append(buf, n);
 }
 
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
 absl::StatusOr<std::string_view> SubField(std::string_view message, int field) {
   WireReader r(message);
   std::string_view found;
@@ -120,6 +111,28 @@ absl::StatusOr<std::string_view> SubField(std::string_view message, int field) {
     if (number == field && wire_type == 2) found = payload;
   }
   return found;
+}
+
+absl::StatusOr<std::string> StoredProfileEventBytes(std::string_view head, std::string_view change) {
+  // StoredEvent.profile is field 5; ProfileChange.user is field 1, first in number order.
+  constexpr int kStoredProfile = 5, kUser = 1;
+  WireReader r(change);
+  size_t kept_from = 0;
+  while (!r.done()) {
+    int number, wire_type;
+    std::string_view payload;
+    if (!r.Field(&number, &wire_type, &payload)) {
+      return absl::DataLossError(Cat("malformed profile change near byte ", r.pos()));
+    }
+    if (number != kUser) break;
+    kept_from = r.pos();
+  }
+  const std::string_view kept = change.substr(kept_from);
+  std::string out;
+  out.reserve(head.size() + 1 + VarintSize(kept.size()) + kept.size());
+  out.append(head);
+  WireWriter(&out).LengthDelimited(kStoredProfile, kept);
+  return out;
 }
 
 absl::Status SplitProfileFields(std::string_view fields, CategoryParts* parts) {

@@ -18,17 +18,21 @@
 
 namespace fedhub::stream {
 
-// Appends wire-format fields to a string.
-class WireWriter {
+// Bytes of a varint.
+inline size_t VarintSize(uint64_t v) { return 1 + (63 - __builtin_clzll(v | 1)) / 7; }
+
+// Wire-format output, written by WireWriter (to a string) or measured by WireSizer (which
+// only counts bytes), so one function can first size a message and then write it: nested
+// messages are written in place after their length instead of built apart and copied.
+template <class Sink>
+class WireOut {
  public:
-  explicit WireWriter(std::string* out) : out_(out) {}
-  void Varint(uint64_t v);
-  void Tag(int field, int wire_type) { Varint((static_cast<uint64_t>(field) << 3) | wire_type); }
+  void Tag(int field, int wire_type) { self().Varint((static_cast<uint64_t>(field) << 3) | wire_type); }
   // A varint field (int64, uint64, enum, bool); zero is not written (proto3 default).
   void VarintField(int field, uint64_t v) {
     if (v == 0) return;
     Tag(field, 0);
-    Varint(v);
+    self().Varint(v);
   }
   // A length-delimited field (string, bytes, message); empty strings are not written.
   void BytesField(int field, std::string_view bytes) {
@@ -37,22 +41,52 @@ class WireWriter {
   }
   // A length-delimited field, written even when empty (a present sub-message).
   void LengthDelimited(int field, std::string_view bytes) {
-    Tag(field, 2);
-    Varint(bytes.size());
-    out_->append(bytes);
+    Header(field, bytes.size());
+    self().Raw(bytes);
   }
+  // The tag and length of a length-delimited field whose `size` bytes follow.
+  void Header(int field, size_t size) {
+    Tag(field, 2);
+    self().Varint(size);
+  }
+
+ private:
+  Sink& self() { return static_cast<Sink&>(*this); }
+};
+
+// Appends wire-format fields to a string.
+class WireWriter : public WireOut<WireWriter> {
+ public:
+  explicit WireWriter(std::string* out) : out_(out) {}
+  void Varint(uint64_t v);
+  void Raw(std::string_view bytes) { out_->append(bytes); }
   std::string* out() { return out_; }
 
  private:
   std::string* out_;
 };
 
-// Bytes of a varint.
-size_t VarintSize(uint64_t v);
+// Counts the bytes a WireWriter would append.
+class WireSizer : public WireOut<WireSizer> {
+ public:
+  void Varint(uint64_t v) { size_ += VarintSize(v); }
+  void Raw(std::string_view bytes) { size_ += bytes.size(); }
+  size_t size() const { return size_; }
+
+ private:
+  size_t size_ = 0;
+};
 
 // The payload of the last occurrence of length-delimited field `field` in `message`; empty
 // if absent. DATA_LOSS if `message` is not well-formed wire format.
 absl::StatusOr<std::string_view> SubField(std::string_view message, int field);
+
+// The wire bytes of a StoredEvent holding a profile change, from `head` (the StoredEvent
+// serialised without its payload: fields 1-4) and `change` (the ProfileChange's
+// deterministic wire bytes, fields in number order). The change's user (field 1) is left
+// out: the publisher's local id is not stored. The result is what serialising the
+// StoredEvent with the change minus its user gives. DATA_LOSS if `change` is malformed.
+absl::StatusOr<std::string> StoredProfileEventBytes(std::string_view head, std::string_view change);
 
 // Categories 0 (none declared) to 5, indexed by DataCategory value.
 constexpr int kCategorySlots = 6;

@@ -239,6 +239,35 @@ TEST(ChainCodec, DeliveryAccessesFollowTheDetail) {
   EXPECT_FALSE(DecodeAudit(plain + B({0, 0, 0, 0})).ok());
 }
 
+// A delivery encoded access by access (as the hub does for hundreds of people per message)
+// has exactly the bytes of the same record encoded whole.
+TEST(ChainCodec, EncodingAccessByAccessEqualsEncodingTheRecord) {
+  AuditRecord whole = SampleDelivery();
+  for (int i = 0; i < 3; ++i) {
+    auto* a = whole.add_accesses();
+    a->set_subject("ps-" + std::to_string(10 + i));
+    a->set_consent_id("c-" + std::string(32, static_cast<char>('a' + i)));
+    a->set_source_platform_id(i == 2 ? "" : "plat-b");
+    for (int c : {1, 3, 5}) {
+      if (c <= 2 * i + 1) a->add_categories(static_cast<fedhub::v1::DataCategory>(c));
+    }
+    a->set_first_offset(uint64_t{1} << (20 * i));
+    a->set_events(static_cast<uint32_t>(7 * i));
+  }
+  AuditRecord head = whole;
+  head.clear_accesses();
+  AuditAccessEncoder encoder(head, static_cast<uint32_t>(whole.accesses_size()));
+  for (const auto& a : whole.accesses()) {
+    uint32_t bits = 0;
+    for (int c : a.categories()) bits |= 1u << c;
+    encoder.Add(a.subject(), a.consent_id(), a.source_platform_id(), bits, a.first_offset(), a.events());
+  }
+  EXPECT_EQ(Hex(std::move(encoder).Take()), Hex(EncodeAudit(whole)));
+
+  // No accesses: the record ends after its detail, as EncodeAudit writes it.
+  EXPECT_EQ(Hex(AuditAccessEncoder(SampleAudit(), 0, 100).Take()), Hex(EncodeAudit(SampleAudit())));
+}
+
 // A record encoded before its commit time is known gets the same bytes once stamped.
 // CheckEncoding (what the verifier runs) accepts exactly what the decoders accept, with the
 // same message: every truncation, every single-byte change and every appended byte of a

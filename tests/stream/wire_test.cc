@@ -9,8 +9,11 @@
 #include <gtest/gtest.h>
 
 #include "core/categories.h"
+#include "core/crypto.h"
 #include "stream/delivery.h"
 #include "stream/event_log.h"
+#include "stream/streams.h"
+#include "stream/validate.h"
 
 namespace fedhub::stream {
 namespace {
@@ -101,6 +104,76 @@ TEST(Wire, VarintsMatchTheirSize) {
   }
 }
 
+TEST(Wire, SizerCountsWhatTheWriterWrites) {
+  auto emit = [](auto& w) {
+    w.VarintField(1, 0);  // not written
+    w.VarintField(2, 300);
+    w.BytesField(3, "");  // not written
+    w.BytesField(4, std::string(200, 'x'));
+    w.LengthDelimited(5, "");
+    w.Header(6, 1000);
+    w.Raw("abc");
+    w.Varint(~0ull);
+  };
+  std::string out;
+  WireWriter writer(&out);
+  emit(writer);
+  WireSizer sizer;
+  emit(sizer);
+  EXPECT_EQ(sizer.size(), out.size());
+}
+
+// The hub stores a published profile change from the bytes validation serialised, without
+// the publisher's local id: byte for byte what serialising the event without it gives.
+TEST(Wire, StoredProfileEventIsTheSerializedEventWithoutTheUser) {
+  StoredEvent head;
+  head.set_publisher_platform_id("course");
+  head.set_event_id("e-1");
+  head.set_published_at_micros(1'700'000'000'123'456);
+  head.set_subject(std::string(16, 'S'));
+  fedhub::v1::ProfileChange change;
+  change.mutable_user()->set_local_user_id("u-1");
+  change.add_categories(fedhub::v1::DATA_CATEGORY_PROFILE);
+  change.add_categories(fedhub::v1::DATA_CATEGORY_LEARNING);
+  *change.mutable_fields() = EveryCategory();
+  change.set_version(9);
+  for (bool with_user : {true, false}) {
+    if (!with_user) change.clear_user();
+    auto got = StoredProfileEventBytes(head.SerializeAsString(), DeterministicBytes(change));
+    ASSERT_TRUE(got.ok()) << got.status();
+    StoredEvent want = head;
+    *want.mutable_profile() = change;
+    want.mutable_profile()->clear_user();
+    EXPECT_EQ(*got, DeterministicBytes(want)) << "with_user " << with_user;
+  }
+  EXPECT_EQ(StoredProfileEventBytes("", "\x0a\x05u").status().code(), absl::StatusCode::kDataLoss);
+}
+
+// The content hash an event id is stored with, computed from the validated profile bytes,
+// is the hash of the whole event serialised deterministically (as before that shortcut, so
+// re-sends of events stored earlier still match).
+TEST(Wire, ContentHashIsTheHashOfTheWholeEvent) {
+  fedhub::v1::PublishEvent e;
+  e.set_event_id("e-42");
+  auto* change = e.mutable_profile();
+  change->mutable_user()->set_local_user_id("u-1");
+  change->add_categories(fedhub::v1::DATA_CATEGORY_INTERESTS);
+  change->mutable_fields()->add_interest_tags("c++");
+  change->set_version(3);
+  std::string bytes;
+  ASSERT_TRUE(ValidateEvent(e, {}, &bytes).ok());
+  EXPECT_EQ(bytes, DeterministicBytes(*change));
+  const std::string whole = crypto::ToString(crypto::Sha256(DeterministicBytes(e)));
+  EXPECT_EQ(crypto::HexEncode(ContentHash(e, bytes)), crypto::HexEncode(whole));
+  e.mutable_profile()->set_version(4);
+  EXPECT_NE(ContentHash(e, DeterministicBytes(e.profile())), whole);
+  // A catalogue change is hashed whole.
+  fedhub::v1::PublishEvent c;
+  c.set_event_id("e-43");
+  c.mutable_catalogue()->mutable_item()->set_item_id("course-1");
+  EXPECT_EQ(ContentHash(c, ""), crypto::ToString(crypto::Sha256(DeterministicBytes(c))));
+}
+
 // A delivered message encoded by hand parses to what the protobuf classes would build.
 TEST(Wire, EncodedMessageIsTheSubscribeResponse) {
   const fedhub::v1::ProfileFields fields = EveryCategory();
@@ -183,6 +256,32 @@ TEST(Wire, EncodedMessageIsTheSubscribeResponse) {
   EXPECT_TRUE(got.snapshot_complete());
   EXPECT_EQ(got.cursor(), 9u);
   EXPECT_EQ(got.events_size(), 0);
+}
+
+// Publication times before 1970 are written as protobuf writes a Timestamp: seconds rounded
+// down, nanos from 0 to 999,999,999.
+TEST(Wire, EncodedTimesMatchTimestamps) {
+  for (int64_t micros : {int64_t{0}, int64_t{-1}, int64_t{-1'500'001}, int64_t{-2'000'000}, int64_t{1'000'000}}) {
+    StoredEvent ev;
+    ev.set_event_id("e-1");
+    ev.set_published_at_micros(micros);
+    ev.mutable_profile()->add_categories(fedhub::v1::DATA_CATEGORY_PROFILE);
+    ev.mutable_profile()->mutable_fields()->set_display_name("Ada");
+    auto le = MakeLogEvent(1, ev, ev.SerializeAsString());
+    ASSERT_TRUE(le.ok()) << le.status();
+    Built b;
+    b.grants.push_back({1u << 1, std::make_shared<const std::string>("c-1"), 0});
+    auto& item = b.items.emplace_back();
+    item.source = *le;
+    item.names = std::make_shared<PersonNames>(PersonNames{"", "pw", "a"});
+    item.grant_count = 1;
+    fedhub::v1::SubscribeResponse got;
+    ASSERT_TRUE(got.ParseFromString(b.Encode()));
+    ASSERT_EQ(got.events_size(), 1);
+    EXPECT_TRUE(MessageDifferencer::Equals(got.events(0).published_at(),
+                                           google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros)))
+        << micros << ": " << got.events(0).published_at().DebugString();
+  }
 }
 
 }  // namespace

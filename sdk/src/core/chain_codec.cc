@@ -1,6 +1,9 @@
 #include "core/chain_codec.h"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
+#include <span>
 
 #include "core/strings.h"
 
@@ -29,27 +32,37 @@ google::protobuf::Timestamp FromMicros(int64_t micros) {
 
 class Writer {
  public:
-  void U8(uint32_t v) { out_.push_back(static_cast<char>(v & 0xff)); }
+  Writer() : out_(&own_) {}
+  // Appends to `*out`.
+  explicit Writer(std::string* out) : out_(out) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  void Reserve(size_t bytes) { out_->reserve(bytes); }
+  void U8(uint32_t v) { out_->push_back(static_cast<char>(v & 0xff)); }
   void U32(uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8) out_.push_back(static_cast<char>(v >> s & 0xff));
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+    out_->append(b, 4);
   }
   void U64(uint64_t v) {
-    for (int s = 56; s >= 0; s -= 8) out_.push_back(static_cast<char>(v >> s & 0xff));
+    U32(static_cast<uint32_t>(v >> 32));
+    U32(static_cast<uint32_t>(v));
   }
   void I64(int64_t v) { U64(static_cast<uint64_t>(v)); }
   void Str(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
-    out_.append(s);
+    out_->append(s);
   }
   template <typename Repeated>
   void Enums(const Repeated& values) {
     U8(static_cast<uint32_t>(values.size()));
     for (int v : values) U8(static_cast<uint32_t>(v));
   }
-  std::string Take() { return std::move(out_); }
+  std::string Take() { return std::move(*out_); }
 
  private:
-  std::string out_;
+  std::string own_;
+  std::string* out_;
 };
 
 class Reader {
@@ -190,8 +203,10 @@ void SetEncodedAuditTime(std::string* encoded, int64_t micros) {
   for (int i = 0; i < 8; ++i) (*encoded)[1 + i] = static_cast<char>(v >> (56 - 8 * i));
 }
 
-std::string EncodeAudit(const AuditRecord& r) {
-  Writer w;
+namespace {
+
+// Every field of `r` but its accesses.
+void WriteAuditHead(Writer& w, const AuditRecord& r) {
   w.U8(kEncodingVersion);
   w.I64(ToMicros(r.time()));
   w.Str(r.actor_id());
@@ -205,19 +220,56 @@ std::string EncodeAudit(const AuditRecord& r) {
   w.U8(static_cast<uint32_t>(r.outcome()));
   w.U32(static_cast<uint32_t>(r.status_code()));
   w.Str(r.detail());
+}
+
+template <typename Categories>
+void WriteAccess(Writer& w, std::string_view subject, std::string_view consent_id, std::string_view source,
+                 const Categories& categories, uint64_t first_offset, uint32_t events) {
+  w.Str(subject);
+  w.Str(consent_id);
+  w.Str(source);
+  w.Enums(categories);
+  w.U64(first_offset);
+  w.U32(events);
+}
+
+}  // namespace
+
+std::string EncodeAudit(const AuditRecord& r) {
+  Writer w;
+  WriteAuditHead(w, r);
   // Deliveries list what they covered; other records end after the detail.
   if (r.accesses_size() > 0) {
     w.U32(static_cast<uint32_t>(r.accesses_size()));
     for (const auto& a : r.accesses()) {
-      w.Str(a.subject());
-      w.Str(a.consent_id());
-      w.Str(a.source_platform_id());
-      w.Enums(a.categories());
-      w.U64(a.first_offset());
-      w.U32(a.events());
+      WriteAccess(w, a.subject(), a.consent_id(), a.source_platform_id(), a.categories(), a.first_offset(),
+                  a.events());
     }
   }
   return w.Take();
+}
+
+AuditAccessEncoder::AuditAccessEncoder(const AuditRecord& head, uint32_t accesses, size_t bytes_per_access)
+    : remaining_(accesses) {
+  Writer w(&out_);
+  w.Reserve(128 + head.detail().size() + size_t{accesses} * bytes_per_access);
+  WriteAuditHead(w, head);
+  if (accesses > 0) w.U32(accesses);
+}
+
+void AuditAccessEncoder::Add(std::string_view subject, std::string_view consent_id, std::string_view source,
+                             uint32_t category_bits, uint64_t first_offset, uint32_t events) {
+  std::array<int, 32> categories;
+  size_t n = 0;
+  for (uint32_t bits = category_bits; bits != 0; bits &= bits - 1) categories[n++] = __builtin_ctz(bits);
+  Writer w(&out_);
+  WriteAccess(w, subject, consent_id, source, std::span<const int>(categories.data(), n), first_offset, events);
+  --remaining_;
+}
+
+std::string AuditAccessEncoder::Take() && {
+  assert(remaining_ == 0);
+  return std::move(out_);
 }
 
 absl::StatusOr<AuditRecord> DecodeAudit(std::string_view encoded) {

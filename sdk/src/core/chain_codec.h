@@ -34,6 +34,22 @@ crypto::Digest EntryHash(std::string_view domain, const crypto::Digest& prev_has
 // Canonical encodings. Encoding is total; decoding rejects anything that is not exactly
 // what Encode would produce (unknown version, truncation, trailing bytes).
 std::string EncodeAudit(const fedhub::v1::AuditRecord& record);
+// Encodes an audit record that lists many accesses (a delivery) without building an
+// AuditAccess per access: std::move(encoder).Take() is exactly EncodeAudit of `head` with
+// the accesses added, in order. `head` has no accesses; exactly `accesses` are added.
+class AuditAccessEncoder {
+ public:
+  AuditAccessEncoder(const fedhub::v1::AuditRecord& head, uint32_t accesses, size_t bytes_per_access = 0);
+  // One access; `category_bits` has bit c set for DataCategory c (listed in ascending order).
+  void Add(std::string_view subject, std::string_view consent_id, std::string_view source,
+           uint32_t category_bits, uint64_t first_offset, uint32_t events);
+  std::string Take() &&;
+
+ private:
+  std::string out_;
+  uint32_t remaining_;
+};
+
 // Sets the time of an encoded audit record (it sits at a fixed place, after the version),
 // so a record can be encoded before the time it is committed at is known.
 void SetEncodedAuditTime(std::string* encoded, int64_t micros);

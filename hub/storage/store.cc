@@ -333,11 +333,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // Levels 0 and 1 uncompressed (RocksDB's tuning guide): recent data is compressed once,
-  // when it reaches level 2, instead of at every flush and again at every compaction.
-  cf_options.compression_per_level.assign(cf_options.num_levels, rocksdb::kSnappyCompression);
-  cf_options.compression_per_level[0] = rocksdb::kNoCompression;
-  cf_options.compression_per_level[1] = rocksdb::kNoCompression;
   // Column families read by key for keys that are usually absent (a new event id) or that
   // were just written get a bloom filter in the memtable too: a miss skips the skip list.
   rocksdb::ColumnFamilyOptions lookup_options = cf_options;

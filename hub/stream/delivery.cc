@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <cassert>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -179,9 +180,10 @@ std::string Built::Encode() const {
     total.Header(1, z.event);
     bodies += z.event;
   }
-  std::string out;
-  out.reserve(total.size() + bodies + 3 * 11);  // and the cursor and flags
-  WireWriter w(&out);
+  WireSizer tail;
+  EmitTail(tail);
+  std::string out(total.size() + bodies + tail.size(), '\0');
+  WireSpanWriter w(out.data());
   for (size_t i = 0; i < items.size(); ++i) {
     const Item& item = items[i];
     if (item.source == nullptr) {
@@ -194,9 +196,8 @@ std::string Built::Encode() const {
     w.Header(5, z.update);
     EmitUpdate(w, item, grants, z.allowed);
   }
-  w.VarintField(2, cursor);
-  w.VarintField(3, snapshot ? 1 : 0);
-  w.VarintField(4, snapshot_complete ? 1 : 0);
+  EmitTail(w);
+  assert(w.position() == out.data() + out.size());
   return out;
 }
 

@@ -93,6 +93,15 @@ struct Built {
   size_t events() const { return items.size(); }
   // The SubscribeResponse, in wire format.
   std::string Encode() const;
+
+ private:
+  // The SubscribeResponse's fields after the events: cursor and snapshot flags.
+  template <class W>
+  void EmitTail(W& w) const {
+    w.VarintField(2, cursor);
+    w.VarintField(3, snapshot ? 1 : 0);
+    w.VarintField(4, snapshot_complete ? 1 : 0);
+  }
 };
 
 class Deliverer {

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -64,6 +65,28 @@ class WireWriter : public WireOut<WireWriter> {
 
  private:
   std::string* out_;
+};
+
+// Writes wire-format fields into memory already sized for them (by a WireSizer): no
+// capacity checks on the way. The caller guarantees the room.
+class WireSpanWriter : public WireOut<WireSpanWriter> {
+ public:
+  explicit WireSpanWriter(char* out) : p_(out) {}
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
+  }
+  void Raw(std::string_view bytes) {
+    if (!bytes.empty()) std::memcpy(p_, bytes.data(), bytes.size());
+    p_ += bytes.size();
+  }
+  char* position() const { return p_; }
+
+ private:
+  char* p_;
 };
 
 // Counts the bytes a WireWriter would append.

@@ -45,7 +45,7 @@ struct HubConfig {
   int stream_trim_interval_seconds = 10;
   // Newest events kept in memory, in one window shared by all subscribers; a subscriber
   // further behind is served from the durable log until it is back inside the window.
-  int stream_subscriber_buffer_events = 10000;
+  int stream_subscriber_buffer_events = 100000;
   // How often a head of the audit tree is signed if the tree has grown (0: only on request).
   int tree_head_interval_seconds = 60;
   // Most events in one published batch: 1 to kMaxStreamBatchEvents.

@@ -12,9 +12,9 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "fedhub/storage/v1/records.pb.h"
 #include "fedhub/v1/common.pb.h"
@@ -79,7 +79,7 @@ class ConsentIndex {
   };
   struct Shard {
     mutable std::shared_mutex mu;
-    std::unordered_map<std::string, std::vector<Entry>> by_subject;  // guarded by mu
+    absl::flat_hash_map<std::string, std::vector<Entry>> by_subject;  // guarded by mu
   };
   static constexpr size_t kShards = 16;
   Shard& ShardFor(const std::string& subject);

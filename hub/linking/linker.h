@@ -11,8 +11,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "audit/audit_log.h"
 #include "identity/caller.h"
@@ -72,7 +72,7 @@ class Linker {
   // Resolve's answers (link key -> subject) as of link change `resolved_epoch_`: a
   // publisher names the same people again and again.
   mutable std::mutex resolved_mu_;
-  mutable std::unordered_map<std::string, std::string> resolved_;
+  mutable absl::flat_hash_map<std::string, std::string> resolved_;
   mutable uint64_t resolved_epoch_ = 0;
 };
 

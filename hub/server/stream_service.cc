@@ -1,3 +1,5 @@
+#include <google/protobuf/arena.h>
+
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -20,6 +22,15 @@ using fedhub::v1::ROLE_PLATFORM;
 // flow control, not buffered.
 constexpr int kPublishWindow = 8;
 
+// A Publish stream parses each batch onto an arena: blocks from 64 KiB to 1 MiB (a full
+// batch of small events takes a few hundred KiB).
+google::protobuf::ArenaOptions PublishArenaOptions() {
+  google::protobuf::ArenaOptions o;
+  o.start_block_size = 64 << 10;
+  o.max_block_size = 1 << 20;
+  return o;
+}
+
 // The server side of one Publish stream: each batch read is handed to Streams::PublishAsync
 // at once (up to kPublishWindow in storage), and acknowledgements are written in the order
 // the batches were read (group commits complete in order).
@@ -36,7 +47,7 @@ class PublishReactor final
     }
     joined_ = true;
     hub_.metrics().StreamOpened();
-    StartRead(&request_);
+    StartRead(request_);
   }
 
   void End(const grpc::Status& status) override {
@@ -51,8 +62,6 @@ class PublishReactor final
       MaybeFinishLocked();
       return;
     }
-    fedhub::v1::PublishRequest batch = std::move(request_);
-    request_.Clear();
     {
       std::lock_guard lock(mu_);
       if (finished_) return;
@@ -74,12 +83,15 @@ class PublishReactor final
     }
     // Queued for storage before the next read starts, so batches are stored and answered
     // in the order they were sent.
-    hub_.streams().PublishAsync(caller_, std::move(batch),
+    hub_.streams().PublishAsync(caller_, *request_,
                                 [this](fedhub::v1::PublishResponse ack) { OnStored(std::move(ack)); });
+    // The batch is no longer read: its memory goes back in one step and the next read
+    // parses into the same blocks.
+    NewRequest();
     std::lock_guard lock(mu_);
     if (finished_) return;
     if (unanswered_ < kPublishWindow) {
-      StartRead(&request_);
+      StartRead(request_);
     } else {
       read_paused_ = true;
     }
@@ -96,7 +108,7 @@ class PublishReactor final
     }
     if (read_paused_ && !reads_done_ && !finished_) {
       read_paused_ = false;
-      StartRead(&request_);
+      StartRead(request_);
     }
     WriteNextLocked();
     MaybeFinishLocked();
@@ -135,6 +147,13 @@ class PublishReactor final
     if (destroy) Destroy();
   }
 
+  // A fresh request on a reset arena. Only when no read is outstanding (the constructor,
+  // OnReadDone before the next StartRead).
+  void NewRequest() {
+    arena_.Reset();
+    request_ = google::protobuf::Arena::CreateMessage<fedhub::v1::PublishRequest>(&arena_);
+  }
+
   void WriteNextLocked() {
     if (writing_ || acks_.empty() || finished_) return;
     writing_ = true;
@@ -162,7 +181,11 @@ class PublishReactor final
   Hub& hub_;
   StreamSet* const streams_;
   const Caller caller_;
-  fedhub::v1::PublishRequest request_;  // the read in progress
+  // The read in progress, parsed onto an arena: a batch of hundreds of events is
+  // hundreds of strings and messages, freed at once when the batch has been handed on.
+  google::protobuf::Arena arena_{PublishArenaOptions()};
+  fedhub::v1::PublishRequest* request_ =
+      google::protobuf::Arena::CreateMessage<fedhub::v1::PublishRequest>(&arena_);
   std::mutex mu_;
   bool joined_ = false;                         // guarded by mu_
   int in_storage_ = 0;                          // guarded by mu_: batches handed to storage

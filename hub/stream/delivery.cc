@@ -5,7 +5,6 @@
 #include <cassert>
 #include <optional>
 #include <set>
-#include <unordered_map>
 
 #include "audit/audit_log.h"
 #include "core/categories.h"
@@ -73,15 +72,10 @@ class DeliveryAudit {
   }
 
  private:
-  struct KeyHash {
-    size_t operator()(const std::pair<const void*, const void*>& k) const {
-      return std::hash<const void*>()(k.first) * 31 + std::hash<const void*>()(k.second);
-    }
-  };
   std::vector<Built::Access>* accesses_;
   std::vector<uint64_t> last_offset_;  // per access: the last event counted
   // (names, consent id) -> index; both pointers stay valid while the message is built.
-  std::unordered_map<std::pair<const void*, const void*>, size_t, KeyHash> index_;
+  absl::flat_hash_map<std::pair<const void*, const void*>, size_t> index_;
 };
 
 uint32_t CategoryBits(const google::protobuf::RepeatedField<int>& categories) {

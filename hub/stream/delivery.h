@@ -20,9 +20,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "audit/audit_log.h"
 #include "consent/consent_index.h"
@@ -136,7 +136,7 @@ class Deliverer {
   const Catalogue* catalogue_;
   const SubscriberView view_;
   // Names already looked up, valid while the linker's change count stays `names_epoch_`.
-  mutable std::unordered_map<std::string, std::shared_ptr<const PersonNames>> names_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const PersonNames>> names_;
   mutable uint64_t names_epoch_ = ~uint64_t{0};
 };
 

@@ -63,7 +63,7 @@ struct LogOptions {
   int64_t trim_interval_micros = 10'000'000;
   // Newest events kept in memory for readers; a reader further behind reads the durable
   // log. The window also holds at most kMemoryWindowBytes of events.
-  size_t tail_buffer_events = 10'000;
+  size_t tail_buffer_events = 100'000;
 };
 
 // Where the log stands.

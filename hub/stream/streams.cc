@@ -104,7 +104,7 @@ absl::Status Streams::AppendErasureNotice(storage::Txn& txn,
   return log_->Append(txn, std::move(events)).status();
 }
 
-void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest request,
+void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest& request,
                            std::function<void(PublishResponse)> done) {
   const uint64_t batch_id = request.batch_id();
   const int n = request.events_size();

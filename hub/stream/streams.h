@@ -44,8 +44,10 @@ class Streams {
 
   // Stores one batch and calls `done` with its acknowledgement once it is durable or
   // refused (with the refusal's audit entry), on the store's committing thread (keep `done`
-  // short). Batches passed in one order are answered in that order.
-  void PublishAsync(const Caller& caller, fedhub::v1::PublishRequest request,
+  // short). Batches passed in one order are answered in that order. `request` is read (and
+  // its catalogue items moved from) during the call only: it may live on an arena the
+  // caller resets when the call returns.
+  void PublishAsync(const Caller& caller, fedhub::v1::PublishRequest& request,
                     std::function<void(fedhub::v1::PublishResponse)> done);
 
   // Records that the caller acted on an erasure notice addressed to it (audited).

@@ -10,14 +10,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <set>
 #include <string>
 #include <vector>
 
-#include "core/categories.h"
 #include "core/strings.h"
 #include "identity/ids.h"
 #include "stream/validate_internal.h"
+#include "stream/wire.h"
 
 namespace fedhub::stream {
 
@@ -147,7 +146,8 @@ absl::Status CheckValue(const Message& message, const FieldDescriptor* f, int in
   return CheckMaxBytes(value, path, limits.max_unlisted_string_bytes);
 }
 
-absl::Status CheckCategories(const v1::ProfileChange& change, std::set<v1::DataCategory>* listed) {
+// Sets bit c of `*listed` for each category c the change lists.
+absl::Status CheckCategories(const v1::ProfileChange& change, uint32_t* listed) {
   if (change.categories().empty()) {
     return Invalid(
         "profile.categories is empty; list the categories this change replaces, e.g. "
@@ -161,36 +161,41 @@ absl::Status CheckCategories(const v1::ProfileChange& change, std::set<v1::DataC
       return CheckEnum(value, type, Indexed("profile.categories", i), false);
     }
     const auto category = static_cast<v1::DataCategory>(value);
-    if (!listed->insert(category).second) {
+    const uint32_t bit = 1u << value;  // a known DataCategory: below 32
+    if ((*listed & bit) != 0) {
       return Invalid(Cat(Indexed("profile.categories", i), ": ", v1::DataCategory_Name(category),
                          " is listed twice; list each category once"));
     }
+    *listed |= bit;
   }
   return absl::OkStatus();
 }
 
 // Every set field must belong to a category the change replaces: a field set outside them
 // is mis-categorised, and delivering it would bypass the consents of its own category.
-absl::Status CheckFieldCategories(const v1::ProfileFields& fields,
-                                  const std::set<v1::DataCategory>& listed) {
-  std::vector<const FieldDescriptor*> set;
-  fields.GetReflection()->ListFields(fields, &set);
-  for (const FieldDescriptor* f : set) {
-    const v1::DataCategory category = categories::Of(f);
-    if (category == v1::DATA_CATEGORY_UNSPECIFIED) {
-      return absl::InternalError(Cat("profile.fields.", f->name(),
+absl::Status CheckFieldCategories(std::string_view fields, uint32_t listed) {
+  WireReader r(fields);  // serialised by protobuf: fields in number order
+  while (!r.done()) {
+    int number, wire_type;
+    std::string_view payload;
+    if (!r.Field(&number, &wire_type, &payload)) {
+      return absl::InternalError(Cat("profile.fields does not parse near byte ", r.pos()));
+    }
+    const int category = ProfileFieldCategory(number);
+    if (category != 0 && (listed & (1u << category)) != 0) continue;
+    const FieldDescriptor* f = v1::ProfileFields::descriptor()->FindFieldByNumber(number);
+    const std::string field = f != nullptr ? f->name() : Cat("field ", number);
+    if (category == 0) {
+      return absl::InternalError(Cat("profile.fields.", field,
                                      " declares no data category in the hub's contract, so the "
                                      "hub cannot filter it by consent; leave it unset"));
     }
-    if (listed.count(category) == 0) {
-      constexpr std::string_view kPrefix = "DATA_CATEGORY_";
-      const std::string_view name = v1::DataCategory_Name(category);
-      const std::string_view short_name =
-          name.starts_with(kPrefix) ? name.substr(kPrefix.size()) : name;
-      return Invalid(Cat("profile.fields.", f->name(), " is in category ", short_name,
-                         ", which this change does not list in profile.categories; add ", name,
-                         " or clear the field"));
-    }
+    constexpr std::string_view kPrefix = "DATA_CATEGORY_";
+    const std::string_view name = v1::DataCategory_Name(static_cast<v1::DataCategory>(category));
+    const std::string_view short_name = name.starts_with(kPrefix) ? name.substr(kPrefix.size()) : name;
+    return Invalid(Cat("profile.fields.", field, " is in category ", short_name,
+                       ", which this change does not list in profile.categories; add ", name,
+                       " or clear the field"));
   }
   return absl::OkStatus();
 }
@@ -411,21 +416,26 @@ absl::Status ValidateEvent(const v1::PublishEvent& event, const EventLimits& lim
 
 absl::Status ValidateProfileChange(const v1::ProfileChange& change, const EventLimits& limits,
                                    std::string* bytes) {
+  std::string scratch;
+  std::string& wire = bytes != nullptr ? *bytes : scratch;
   RETURN_IF_INVALID(
-      CheckGenerically(change, "profile", {limits.max_repeated, limits.max_string_bytes}, bytes));
+      CheckGenerically(change, "profile", {limits.max_repeated, limits.max_string_bytes}, &wire));
   RETURN_IF_INVALID(
       ids::ValidateLocalUserId(change.user().local_user_id(), "profile.user.local_user_id"));
-  std::set<v1::DataCategory> listed;
+  uint32_t listed = 0;
   RETURN_IF_INVALID(CheckCategories(change, &listed));
   if (change.version() <= 0) {
     return Invalid(
         "profile.version is not positive; give the profile's version, growing with each change "
         "(a counter or a timestamp)");
   }
-  RETURN_IF_INVALID(CheckFieldCategories(change.fields(), listed));
+  // ProfileChange.fields is field 3 of the change's wire bytes.
+  auto fields = SubField(wire, 3);
+  if (!fields.ok()) return absl::InternalError(Cat("profile does not parse: ", fields.status().message()));
+  RETURN_IF_INVALID(CheckFieldCategories(*fields, listed));
   RETURN_IF_INVALID(CheckProfileFormats(change.fields()));
-  if (const size_t bytes = change.fields().ByteSizeLong(); bytes > limits.max_profile_bytes) {
-    return Invalid(Cat("profile.fields: ", bytes, " bytes serialized, at most ",
+  if (fields->size() > limits.max_profile_bytes) {
+    return Invalid(Cat("profile.fields: ", fields->size(), " bytes serialized, at most ",
                        limits.max_profile_bytes, "; send fewer or shorter entries"));
   }
   return absl::OkStatus();

@@ -226,13 +226,13 @@ bool CertainlyPassesGenericChecks(const google::protobuf::Message& message, cons
 namespace fedhub::stream {
 
 std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream sos(&out);
-    google::protobuf::io::CodedOutputStream cos(&sos);
-    cos.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&cos);
-  }
+  // Sized first and written in place, as SerializeToString does.
+  const size_t size = message.ByteSizeLong();
+  std::string out(size, '\0');
+  google::protobuf::io::ArrayOutputStream array(out.data(), static_cast<int>(size));
+  google::protobuf::io::CodedOutputStream cos(&array);
+  cos.SetSerializationDeterministic(true);
+  message.SerializeWithCachedSizes(&cos);
   return out;
 }
 

@@ -9,70 +9,6 @@
 namespace fedhub::stream {
 namespace {
 
-// Reads wire-format fields one at a time.
-class WireReader {
- public:
-  explicit WireReader(std::string_view data) : data_(data) {}
-  bool done() const { return pos_ >= data_.size(); }
-  size_t pos() const { return pos_; }
-
-  bool Varint(uint64_t* v) {
-    uint64_t out = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= data_.size()) return false;
-      uint8_t b = static_cast<uint8_t>(data_[pos_++]);
-      out |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) {
-        *v = out;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // Reads the next field: its number and wire type, and the span of its payload (for a
-  // length-delimited field, without the length).
-  bool Field(int* number, int* wire_type, std::string_view* payload) {
-    uint64_t tag;
-    if (!Varint(&tag) || (tag >> 3) == 0 || (tag >> 3) > 536870911) return false;
-    *number = static_cast<int>(tag >> 3);
-    *wire_type = static_cast<int>(tag & 7);
-    size_t start = pos_;
-    switch (*wire_type) {
-      case 0: {
-        uint64_t ignored;
-        if (!Varint(&ignored)) return false;
-        *payload = data_.substr(start, pos_ - start);
-        return true;
-      }
-      case 1:
-        return Skip(8, start, payload);
-      case 5:
-        return Skip(4, start, payload);
-      case 2: {
-        uint64_t len;
-        if (!Varint(&len) || len > data_.size() - pos_) return false;
-        *payload = data_.substr(pos_, len);
-        pos_ += len;
-        return true;
-      }
-      default:  // groups are not used by FedHub's messages
-        return false;
-    }
-  }
-
- private:
-  bool Skip(size_t n, size_t start, std::string_view* payload) {
-    if (n > data_.size() - pos_) return false;
-    pos_ += n;
-    *payload = data_.substr(start, n);
-    return true;
-  }
-
-  std::string_view data_;
-  size_t pos_ = 0;
-};
-
 // DataCategory of each ProfileFields field number, from the declarations in proto/.
 const std::vector<int>& ProfileFieldCategories() {
   static const std::vector<int> table = [] {
@@ -87,6 +23,12 @@ const std::vector<int>& ProfileFieldCategories() {
 }
 
 }  // namespace
+
+int ProfileFieldCategory(int number) {
+  const std::vector<int>& table = ProfileFieldCategories();
+  const int category = number >= 0 && static_cast<size_t>(number) < table.size() ? table[number] : 0;
+  return category >= 0 && category < kCategorySlots ? category : 0;
+}
 
 void WireWriter::Varint(uint64_t v) {
   char buf[10];
@@ -136,7 +78,6 @@ absl::StatusOr<std::string> StoredProfileEventBytes(std::string_view head, std::
 }
 
 absl::Status SplitProfileFields(std::string_view fields, CategoryParts* parts) {
-  const std::vector<int>& table = ProfileFieldCategories();
   WireReader r(fields);
   while (!r.done()) {
     size_t start = r.pos();
@@ -145,9 +86,7 @@ absl::Status SplitProfileFields(std::string_view fields, CategoryParts* parts) {
     if (!r.Field(&number, &wire_type, &payload)) {
       return absl::DataLossError(Cat("malformed profile fields near byte ", r.pos()));
     }
-    int category = static_cast<size_t>(number) < table.size() ? table[number] : 0;
-    if (category < 0 || category >= kCategorySlots) category = 0;
-    (*parts)[category].append(fields.substr(start, r.pos() - start));
+    (*parts)[ProfileFieldCategory(number)].append(fields.substr(start, r.pos() - start));
   }
   return absl::OkStatus();
 }

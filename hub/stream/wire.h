@@ -19,6 +19,70 @@
 
 namespace fedhub::stream {
 
+// Reads wire-format fields one at a time.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view data) : data_(data) {}
+  bool done() const { return pos_ >= data_.size(); }
+  size_t pos() const { return pos_; }
+
+  bool Varint(uint64_t* v) {
+    uint64_t out = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= data_.size()) return false;
+      uint8_t b = static_cast<uint8_t>(data_[pos_++]);
+      out |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        *v = out;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Reads the next field: its number and wire type, and the span of its payload (for a
+  // length-delimited field, without the length).
+  bool Field(int* number, int* wire_type, std::string_view* payload) {
+    uint64_t tag;
+    if (!Varint(&tag) || (tag >> 3) == 0 || (tag >> 3) > 536870911) return false;
+    *number = static_cast<int>(tag >> 3);
+    *wire_type = static_cast<int>(tag & 7);
+    size_t start = pos_;
+    switch (*wire_type) {
+      case 0: {
+        uint64_t ignored;
+        if (!Varint(&ignored)) return false;
+        *payload = data_.substr(start, pos_ - start);
+        return true;
+      }
+      case 1:
+        return Skip(8, start, payload);
+      case 5:
+        return Skip(4, start, payload);
+      case 2: {
+        uint64_t len;
+        if (!Varint(&len) || len > data_.size() - pos_) return false;
+        *payload = data_.substr(pos_, len);
+        pos_ += len;
+        return true;
+      }
+      default:  // groups are not used by FedHub's messages
+        return false;
+    }
+  }
+
+ private:
+  bool Skip(size_t n, size_t start, std::string_view* payload) {
+    if (n > data_.size() - pos_) return false;
+    pos_ += n;
+    *payload = data_.substr(start, n);
+    return true;
+  }
+
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
 // Bytes of a varint.
 inline size_t VarintSize(uint64_t v) { return 1 + (63 - __builtin_clzll(v | 1)) / 7; }
 
@@ -114,6 +178,9 @@ absl::StatusOr<std::string> StoredProfileEventBytes(std::string_view head, std::
 // Categories 0 (none declared) to 5, indexed by DataCategory value.
 constexpr int kCategorySlots = 6;
 using CategoryParts = std::array<std::string, kCategorySlots>;
+
+// The DataCategory (slot) a ProfileFields field number declares; 0 if none or unknown.
+int ProfileFieldCategory(int number);
 
 // Splits the wire bytes of a ProfileFields message by the category each field declares
 // (read from proto/ through core/categories.h). A field number ProfileFields does not

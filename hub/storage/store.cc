@@ -140,21 +140,53 @@ struct Txn::Impl {
   std::vector<std::pair<std::string, std::optional<std::string>>> ops;  // in order
   std::unordered_map<std::string, size_t> own;  // key -> its last write in `ops`
   std::vector<std::function<void()>> after;
+
+  // The value (or deletion) an overlay holds for `ok` (an OverlayKey), or null if none
+  // does: this transaction's writes, then the group's, then the group being written.
+  const std::optional<std::string>* Find(const std::string& ok) const {
+    if (auto it = own.find(ok); it != own.end()) return &ops[it->second].second;
+    if (auto it = group->find(ok); it != group->end()) return &it->second;
+    if (unwritten != nullptr) {
+      if (auto it = unwritten->find(ok); it != unwritten->end()) return &it->second;
+    }
+    return nullptr;
+  }
 };
 
 absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, std::string_view key) {
-  std::string ok = OverlayKey(cf, key);
-  if (auto it = impl_->own.find(ok); it != impl_->own.end()) return impl_->ops[it->second].second;
-  if (auto it = impl_->group->find(ok); it != impl_->group->end()) return it->second;
-  if (impl_->unwritten != nullptr) {
-    if (auto it = impl_->unwritten->find(ok); it != impl_->unwritten->end()) return it->second;
-  }
+  if (const auto* held = impl_->Find(OverlayKey(cf, key))) return *held;
   std::string value;
   rocksdb::Status s =
       impl_->rep->db->Get(rocksdb::ReadOptions(), impl_->rep->cf(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "read");
   return std::optional<std::string>(std::move(value));
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> Txn::GetMany(Cf cf, const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> out(keys.size());
+  std::vector<size_t> from_db;  // indexes of keys no overlay holds
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (const auto* held = impl_->Find(OverlayKey(cf, keys[i]))) {
+      out[i] = *held;
+    } else {
+      from_db.push_back(i);
+    }
+  }
+  if (from_db.empty()) return out;
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(from_db.size());
+  for (size_t i : from_db) slices.push_back(ToSlice(keys[i]));
+  std::vector<rocksdb::PinnableSlice> values(from_db.size());
+  std::vector<rocksdb::Status> statuses(from_db.size());
+  impl_->rep->db->MultiGet(rocksdb::ReadOptions(), impl_->rep->cf(cf), slices.size(), slices.data(), values.data(),
+                           statuses.data());
+  for (size_t k = 0; k < from_db.size(); ++k) {
+    if (statuses[k].IsNotFound()) continue;
+    if (!statuses[k].ok()) return FromRocks(statuses[k], "read");
+    out[from_db[k]] = values[k].ToString();
+  }
+  return out;
 }
 
 void Txn::Put(Cf cf, std::string_view key, std::string_view value) { Put(cf, key, std::string(value)); }

@@ -3,8 +3,8 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <set>
-#include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/crypto.h"
 #include "core/strings.h"
 #include "identity/ids.h"
@@ -129,7 +129,8 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest& req
   st->events.resize(n);
   st->hashes.resize(n);
   st->offsets.assign(n, 0);
-  std::unordered_map<std::string, int> seen;
+  absl::flat_hash_map<std::string_view, int> seen;  // event id -> index; the ids live in `request`
+  seen.reserve(n);
   const int64_t now = storage::NowMicros();
   for (int i = 0; i < n; ++i) {
     fedhub::v1::PublishEvent& pe = *request.mutable_events(i);
@@ -201,14 +202,16 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest& req
       caller, "stream.publish",
       [this, st, caller_id = caller.id, batch_id](storage::Txn& txn, fedhub::v1::AuditRecord& record) -> absl::Status {
         std::vector<int> fresh_index;
+        std::vector<std::string> keys;
+        keys.reserve(st->events.size());
+        for (const auto& p : st->events) keys.push_back(storage::EventIdKey(caller_id, p.event->event.event_id()));
+        auto found = txn.GetMany(Cf::kEventIds, keys);
+        if (!found.ok()) return found.status();
         for (size_t i = 0; i < st->events.size(); ++i) {
           const StoredEvent& ev = st->events[i].event->event;
-          std::string key = storage::EventIdKey(caller_id, ev.event_id());
-          auto existing = txn.Get(Cf::kEventIds, key);
-          if (!existing.ok()) return existing.status();
-          if (*existing) {
+          if (const auto& existing = (*found)[i]) {
             EventIdRecord rec;
-            if (!rec.ParseFromString(**existing)) return absl::DataLossError("event id record does not parse");
+            if (!rec.ParseFromString(*existing)) return absl::DataLossError("event id record does not parse");
             if (rec.content_hash() != st->hashes[i]) {
               st->errors.push_back(EventErrorOf(
                   i, ev.event_id(),
@@ -248,7 +251,7 @@ void Streams::PublishAsync(const Caller& caller, fedhub::v1::PublishRequest& req
           EventIdRecord rec;
           rec.set_offset(offset);
           rec.set_content_hash(st->hashes[i]);
-          txn.Put(Cf::kEventIds, storage::EventIdKey(caller_id, ev.event_id()), rec.SerializeAsString());
+          txn.Put(Cf::kEventIds, keys[i], rec.SerializeAsString());
           if (ev.has_catalogue()) catalogue_->Apply(txn, caller_id, ev.catalogue(), offset);
         }
         for (int c : st->categories) record.add_categories(static_cast<fedhub::v1::DataCategory>(c));

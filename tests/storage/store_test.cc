@@ -135,6 +135,35 @@ TEST_F(StoreTest, ReadsSeeOwnWritesBeforeCommit) {
   EXPECT_EQ(Read(Cf::kSubjects, "k"), "final");
 }
 
+// GetMany answers as Get would for each key, in order: own writes and deletions first,
+// then the database (read in one batch), absent keys as nullopt.
+TEST_F(StoreTest, GetManyAnswersAsGetForEachKey) {
+  ASSERT_TRUE(PutOne(Cf::kSubjects, "a", "committed-a").ok());
+  ASSERT_TRUE(PutOne(Cf::kSubjects, "b", "committed-b").ok());
+  ASSERT_TRUE(PutOne(Cf::kSubjects, "c", "committed-c").ok());
+  absl::Status s = store_->Commit([&](Txn& txn) -> absl::Status {
+    txn.Put(Cf::kSubjects, "b", "mine-b");
+    txn.Delete(Cf::kSubjects, "c");
+    txn.Put(Cf::kSubjects, "d", "mine-d");
+    const std::vector<std::string> keys = {"d", "a", "missing", "b", "c", "a"};
+    auto got = txn.GetMany(Cf::kSubjects, keys);
+    EXPECT_TRUE(got.ok()) << got.status();
+    if (!got.ok()) return got.status();
+    EXPECT_EQ(got->size(), keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ((*got)[i], *txn.Get(Cf::kSubjects, keys[i])) << keys[i];
+    EXPECT_EQ((*got)[0], "mine-d");
+    EXPECT_EQ((*got)[1], "committed-a");
+    EXPECT_EQ((*got)[2], std::nullopt);
+    EXPECT_EQ((*got)[3], "mine-b");
+    EXPECT_EQ((*got)[4], std::nullopt);
+    EXPECT_EQ((*got)[5], "committed-a");
+    EXPECT_TRUE(txn.GetMany(Cf::kTickets, {})->empty());
+    EXPECT_EQ((*txn.GetMany(Cf::kTickets, {"a"}))[0], std::nullopt) << "another column family";
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+}
+
 TEST_F(StoreTest, AfterCommitRunsOnceDurableBeforeCommitReturns) {
   std::optional<std::string> seen;
   absl::Status s = store_->Commit([&](Txn& txn) {

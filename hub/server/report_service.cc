@@ -119,9 +119,12 @@ class ReportServiceImpl final : public fedhub::v1::ReportService::Service {
   }
 
  private:
-  // A permission refusal is audited, as every role refusal is.
+  // A permission refusal is audited, as every role refusal is; if the refusal cannot be
+  // recorded, the caller gets that failure instead (as for consent checks).
   grpc::Status Refuse(Call& call, const Caller& caller, std::string_view action, const absl::Status& s) {
-    hub_.audit().RecordRefusal(caller, action, s, caller.id);
+    if (absl::Status audited = hub_.audit().RecordRefusal(caller, action, s, caller.id); !audited.ok()) {
+      return call.Finish(audited);
+    }
     return call.Finish(s);
   }
 

@@ -1,15 +1,14 @@
 #include "raw_writes.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/statistics.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <random>
 
 #include "core/strings.h"
+#include "storage/rocksdb_options.h"
 #include "storage/store.h"
 
 namespace fedhub::bench {
@@ -55,24 +54,10 @@ void ForEachPut(const std::vector<PutShape>& shape, uint64_t n, bool apart,
 }
 
 absl::StatusOr<std::unique_ptr<RawDb>> RawDb::Open(const std::string& path) {
-  // The same options as storage::Store::Open (hub/storage/store.cc).
-  rocksdb::Options options;
-  options.create_if_missing = true;
+  // The same options as storage::Store::Open, from the same place.
+  rocksdb::Options options = storage::HubDbOptions();
   options.error_if_exists = true;
-  options.create_missing_column_families = true;
-  options.bytes_per_sync = 1 << 20;
-  options.statistics = rocksdb::CreateDBStatistics();
-  options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptTimeForMutex);
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(64 << 20);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (int i = 0; i < static_cast<int>(storage::Cf::kCount); ++i) {
-    descriptors.emplace_back(std::string(storage::CfName(static_cast<storage::Cf>(i))), cf_options);
-  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = storage::HubColumnFamilies(64 << 20);
   std::unique_ptr<RawDb> db(new RawDb());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =

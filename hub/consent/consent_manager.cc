@@ -221,7 +221,7 @@ absl::StatusOr<ChangeResult> ConsentManager::GrantResult(const GrantState& st) c
 
 absl::StatusOr<ChangeResult> ConsentManager::Grant(const Caller& caller,
                                                    const fedhub::v1::GrantConsentRequest& req) {
-  GrantState st{caller, req};
+  GrantState st{caller, req, {}};
   absl::Status s = audit_->CommitAudited(
       caller, "consent.grant", [&](storage::Txn& txn, fedhub::v1::AuditRecord& record) {
         return GrantTxn(st, txn, record);
@@ -232,7 +232,7 @@ absl::StatusOr<ChangeResult> ConsentManager::Grant(const Caller& caller,
 
 void ConsentManager::GrantAsync(const Caller& caller, const fedhub::v1::GrantConsentRequest& req,
                                 std::function<void(absl::StatusOr<ChangeResult>)> done) {
-  auto st = std::make_shared<GrantState>(GrantState{caller, req});
+  auto st = std::make_shared<GrantState>(GrantState{caller, req, {}});
   audit_->CommitAuditedAsync(
       caller, "consent.grant",
       [this, st](storage::Txn& txn, fedhub::v1::AuditRecord& record) { return GrantTxn(*st, txn, record); },

@@ -1,9 +1,7 @@
 #include "storage/store.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/statistics.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <sys/resource.h>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "storage/rocksdb_options.h"
 
 namespace fedhub::storage {
 namespace {
@@ -348,34 +347,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   if (options.path.empty()) {
     return absl::InvalidArgumentError("storage path is empty; set data_dir in the config");
   }
-  rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
+  rocksdb::Options db_options = HubDbOptions();
   db_options.avoid_flush_during_shutdown = options.avoid_flush_during_shutdown;
-  // Flushes and compactions write their files back to disk as they go instead of in one
-  // burst at the end, which would sit in front of the next WAL sync in the disk's queue.
-  db_options.bytes_per_sync = 1 << 20;
-  db_options.statistics = rocksdb::CreateDBStatistics();
-  // Tickers only (the stall counter): no timers or histograms on the write path.
-  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   if (options.env != nullptr) db_options.env = options.env;
-
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // Column families read by key for keys that are usually absent (a new event id) or that
-  // were just written get a bloom filter in the memtable too: a miss skips the skip list.
-  rocksdb::ColumnFamilyOptions lookup_options = cf_options;
-  lookup_options.memtable_prefix_bloom_size_ratio = 0.05;
-  lookup_options.memtable_whole_key_filtering = true;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (std::string_view name : kCfNames) {
-    const bool lookup = name == CfName(Cf::kEventIds) || name == CfName(Cf::kLinks);
-    descriptors.emplace_back(std::string(name), lookup ? lookup_options : cf_options);
-  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = HubColumnFamilies(options.block_cache_bytes);
 
   auto rep = std::make_unique<Rep>();
   rep->statistics = db_options.statistics;

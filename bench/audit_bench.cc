@@ -364,7 +364,7 @@ int Run(const AuditFlags& flags) {
               chain::EncodeAudit(CheckRecord(0)).size());
   std::fflush(stdout);
   std::optional<AppendReport> append;
-  if (flags.append) {
+  if (flags.Runs("append")) {
     auto r = RunAppendPhase(flags, root->path());
     if (!r.ok()) {
       std::fprintf(stderr, "setup failed: %s\n", r.status().ToString().c_str());
@@ -373,7 +373,7 @@ int Run(const AuditFlags& flags) {
     append = std::move(*r);
   }
   std::optional<VerifyReport> verify;
-  if (flags.verify) verify = RunVerifyPhase(flags);
+  if (flags.Runs("verify")) verify = RunVerifyPhase(flags);
 
   if (append) PrintAppend(*append);
   if (verify) PrintVerify(*verify);

@@ -61,21 +61,11 @@ absl::StatusOr<AuditFlags> ParseAuditFlags(int argc, char** argv) {
   FlagReader r(argc, argv);
   while (r.Next()) {
     const std::string& arg = r.flag();
+    auto run_flag = r.ReadRunFlag(&f, {"append", "verify"});
+    if (!run_flag.ok()) return run_flag.status();
+    if (*run_flag) continue;
     absl::StatusOr<double> n = 0.0;
-    if (arg == "--keep") {
-      f.keep = true;
-    } else if (arg == "--dir" || arg == "--only") {
-      auto v = r.Value();
-      if (!v.ok()) return v.status();
-      if (arg == "--dir") {
-        f.dir = *v;
-      } else if (*v == "append" || *v == "verify") {
-        f.append = *v == "append";
-        f.verify = *v == "verify";
-      } else {
-        return absl::InvalidArgumentError(Cat("--only wants append or verify, got \"", *v, "\"\n"));
-      }
-    } else if (arg == "--seconds" && (n = r.Number(0.01, 3600)).ok()) {
+    if (arg == "--seconds" && (n = r.Number(0.01, 3600)).ok()) {
       f.seconds = *n;
     } else if (arg == "--threads" && (n = r.Number(1, 256)).ok()) {
       f.threads = static_cast<int>(*n);

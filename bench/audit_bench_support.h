@@ -23,7 +23,7 @@
 
 namespace fedhub::bench {
 
-struct AuditFlags {
+struct AuditFlags : RunFlags {  // --only append|verify
   // Measured time of each append figure, taken in slices (audit_bench.cc).
   double seconds = 3;
   // Appending threads (each with --inflight appends in flight in the asynchronous case).
@@ -34,13 +34,6 @@ struct AuditFlags {
   uint64_t entries = 1000000;
   // Timed passes of each verify measurement; the fastest counts.
   int rounds = 5;
-  // Phases to run.
-  bool append = true;
-  bool verify = true;
-  // Parent of the temporary directory (the hub's store, the baseline database).
-  std::string dir = "/tmp";
-  // Keep the temporary directory.
-  bool keep = false;
 };
 
 absl::StatusOr<AuditFlags> ParseAuditFlags(int argc, char** argv);

@@ -108,6 +108,29 @@ absl::StatusOr<double> FlagReader::Number(double lo, double hi) {
   return d;
 }
 
+absl::StatusOr<bool> FlagReader::ReadRunFlag(RunFlags* f, std::initializer_list<std::string_view> parts) {
+  if (flag_ == "--keep") {
+    f->keep = true;
+    return true;
+  }
+  if (flag_ != "--dir" && (flag_ != "--only" || parts.size() == 0)) return false;
+  auto v = Value();
+  if (!v.ok()) return v.status();
+  if (flag_ == "--dir") {
+    f->dir = *v;
+    return true;
+  }
+  std::string choices;
+  for (std::string_view part : parts) {
+    if (*v == part) {
+      f->only = *v;
+      return true;
+    }
+    choices += Cat(choices.empty() ? "" : " or ", part);
+  }
+  return absl::InvalidArgumentError(Cat("--only wants ", choices, ", got \"", *v, "\"\n"));
+}
+
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags f;
   FlagReader r(argc, argv);
@@ -115,16 +138,13 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     std::string arg = r.flag();
     std::replace(arg.begin(), arg.end(), '_', '-');
     if (arg == "--help" || arg == "-h") return absl::InvalidArgumentError(Usage());
+    auto run_flag = r.ReadRunFlag(&f);
+    if (!run_flag.ok()) return run_flag.status();
+    if (*run_flag) continue;
     if (arg == "--json") {
       f.json = true;
     } else if (arg == "--client-per-caller") {
       f.client_per_caller = true;
-    } else if (arg == "--keep") {
-      f.keep = true;
-    } else if (arg == "--dir") {
-      auto v = r.Value();
-      if (!v.ok()) return v.status();
-      f.dir = *v;
     } else if (arg == "--seconds") {
       auto v = r.Number(0.01, 1e9);
       if (!v.ok()) return v.status();

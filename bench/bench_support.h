@@ -5,18 +5,30 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace fedhub::bench {
 
-struct Flags {
-  // Length of each timed phase; a warm-up of a quarter of it (at most 0.5 s) precedes it.
-  double seconds = 3.0;
+// Flags every benchmark program takes.
+struct RunFlags {
   // Parent of the temporary directory (certificates, hub data, baseline database).
   std::string dir = "/tmp";
+  // Keep the temporary directory.
+  bool keep = false;
+  // The one part to run (--only), empty for every part.
+  std::string only;
+  bool Runs(std::string_view part) const { return only.empty() || only == part; }
+};
+
+// The consent benchmark's flags.
+struct Flags : RunFlags {
+  // Length of each timed phase; a warm-up of a quarter of it (at most 0.5 s) precedes it.
+  double seconds = 3.0;
   // People linked between the two platforms during setup.
   int people = 200;
   // Concurrent callers of the "many callers" grant phase (and baseline writers).
@@ -28,8 +40,6 @@ struct Flags {
   int check_callers = 8;
   // Machine-readable output on stdout (the table then goes to stderr).
   bool json = false;
-  // Keep the temporary directory.
-  bool keep = false;
 };
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv);
@@ -50,6 +60,9 @@ class FlagReader {
   absl::StatusOr<std::string> Value();
   // Its value as a number in [lo, hi].
   absl::StatusOr<double> Number(double lo, double hi);
+  // Reads the current flag into `f` if it is --keep, --dir or (with `parts`, the program's
+  // parts) --only: true if it was one of them, false if the caller should read it.
+  absl::StatusOr<bool> ReadRunFlag(RunFlags* f, std::initializer_list<std::string_view> parts = {});
 
  private:
   int argc_;

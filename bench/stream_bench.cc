@@ -33,17 +33,13 @@ constexpr double kGoalP99Us = 50000;
 // The latency phase counts as run "at that load" if subscribers received this share of it.
 constexpr double kSustainedShare = 0.95;
 
-struct StreamFlags {
+struct StreamFlags : RunFlags {  // --only hub|relay
   double seconds = 3;
   int batch = 500;
   int window = 8;
   double rate = 100000;
   int people = 2000;
   int subscribers = 4;
-  bool hub = true;
-  bool relay = true;
-  std::string dir = "/tmp";
-  bool keep = false;
 };
 
 std::string StreamUsage() {
@@ -65,21 +61,11 @@ absl::StatusOr<StreamFlags> ParseStreamFlags(int argc, char** argv) {
   FlagReader r(argc, argv);
   while (r.Next()) {
     const std::string& arg = r.flag();
+    auto run_flag = r.ReadRunFlag(&f, {"hub", "relay"});
+    if (!run_flag.ok()) return run_flag.status();
+    if (*run_flag) continue;
     absl::StatusOr<double> n = 0.0;
-    if (arg == "--keep") {
-      f.keep = true;
-    } else if (arg == "--dir" || arg == "--only") {
-      auto v = r.Value();
-      if (!v.ok()) return v.status();
-      if (arg == "--dir") {
-        f.dir = *v;
-      } else if (*v == "hub" || *v == "relay") {
-        f.hub = *v == "hub";
-        f.relay = *v == "relay";
-      } else {
-        return absl::InvalidArgumentError(Cat("--only wants hub or relay, got \"", *v, "\"\n"));
-      }
-    } else if (arg == "--seconds" && (n = r.Number(0.01, 3600)).ok()) {
+    if (arg == "--seconds" && (n = r.Number(0.01, 3600)).ok()) {
       f.seconds = *n;
     } else if (arg == "--batch" && (n = r.Number(1, 1000)).ok()) {
       f.batch = static_cast<int>(*n);
@@ -199,8 +185,8 @@ int Run(const StreamFlags& flags) {
       "event: ProfileChange of %zu bytes serialized (PROFILE, CONTACT, LEARNING, "
       "INTERESTS fields; consents let all but CONTACT through)\n",
       profiles[0].ByteSizeLong());
-  std::printf("setup: dev certs,%s%s...\n", flags.relay ? " relay," : "",
-              flags.hub ? Cat(" hub (synced writes), ", flags.subscribers + 1, " platforms, ",
+  std::printf("setup: dev certs,%s%s...\n", flags.Runs("relay") ? " relay," : "",
+              flags.Runs("hub") ? Cat(" hub (synced writes), ", flags.subscribers + 1, " platforms, ",
                               flags.people, " consents")
                               .c_str()
                         : "");
@@ -209,8 +195,8 @@ int Run(const StreamFlags& flags) {
   fo.root = root->path();
   fo.people = flags.people;
   fo.subscribers = flags.subscribers;
-  fo.hub = flags.hub;
-  fo.relay = flags.relay;
+  fo.hub = flags.Runs("hub");
+  fo.relay = flags.Runs("relay");
   auto fixture = StreamFixture::Start(fo);
   if (!fixture.ok()) {
     std::fprintf(stderr, "setup failed: %s\n", fixture.status().ToString().c_str());
@@ -232,8 +218,8 @@ int Run(const StreamFlags& flags) {
     PhaseOutcome latency = absl::UnknownError("not run");
   };
   std::vector<Server> servers;
-  if (flags.relay) servers.push_back({"relay", StreamSession::Open(f.relay_endpoint(), lo)});
-  if (flags.hub) servers.push_back({"hub", StreamSession::Open(f.hub_endpoint(), lo)});
+  if (flags.Runs("relay")) servers.push_back({"relay", StreamSession::Open(f.relay_endpoint(), lo)});
+  if (flags.Runs("hub")) servers.push_back({"hub", StreamSession::Open(f.hub_endpoint(), lo)});
   for (Server& s : servers) {
     if (!s.session.ok()) s.throughput = s.latency = s.session.status();
   }

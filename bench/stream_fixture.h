@@ -12,8 +12,9 @@
 // INTERESTS for SYNC: every profile event of them goes to every subscriber, narrowed to
 // those categories.
 //
-// StreamSession: one publisher and the subscribers on one server, driven through the
-// generated StreamService stubs only, so the hub and the relay meet the same client code.
+// StreamSession (stream_session.cc): one publisher and the subscribers on one server,
+// driven through the generated StreamService stubs only, so the hub and the relay meet the
+// same client code.
 #ifndef FEDHUB_BENCH_STREAM_FIXTURE_H_
 #define FEDHUB_BENCH_STREAM_FIXTURE_H_
 
